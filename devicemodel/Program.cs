@@ -1,0 +1,3 @@
+using XenVnvdimm.DeviceModel.Cli;
+
+return CommandTable.Dispatch(args);
