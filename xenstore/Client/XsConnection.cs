@@ -1,0 +1,244 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using XenVnvdimm.XenStore.Wire;
+
+namespace XenVnvdimm.XenStore.Client;
+
+/// <summary>
+/// One connection to xenstored: pipelined requests matched to replies by req_id, one reader loop,
+/// watch events routed by token to per-watch channels. Any protocol violation by the server breaks
+/// the connection and fails every pending and later call (as libxenstore closes its fd).
+/// </summary>
+internal sealed class XsConnection : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _shutdown = new();
+
+    // Everything below is guarded by _lock: the reply table, abandoned ids, watch routes, failure.
+    private readonly Lock _lock = new();
+    private readonly Dictionary<uint, Pending> _pending = [];
+    private readonly HashSet<uint> _abandoned = [];
+    private readonly Dictionary<string, ChannelWriter<XenStoreWatchEvent>> _watches = new(StringComparer.Ordinal);
+    private uint _lastRequestId;
+    private Exception? _failure;
+
+    private readonly Task _reader;
+
+    private sealed record Pending(XsMessageType Type, TaskCompletionSource<XsMessage> Reply);
+
+    public XsConnection(Stream stream, ILogger logger)
+    {
+        _stream = stream;
+        _logger = logger;
+        _reader = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>The reason the connection broke, or null while it works.</summary>
+    public Exception? Failure
+    {
+        get { lock (_lock) return _failure; }
+    }
+
+    /// <summary>Sends one request and awaits its reply; ERROR replies become <see cref="XenStoreException"/>.</summary>
+    public async Task<XsMessage> RequestAsync(XsMessageType type, uint transactionId, byte[] payload, string what,
+                                              TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (payload.Length > XsLimits.PayloadMax)
+            throw new XenStoreException(XenStoreErrno.E2BIG, $"{what}: request payload {payload.Length} exceeds {XsLimits.PayloadMax} bytes");
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var reply = new TaskCompletionSource<XsMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        uint requestId;
+        lock (_lock)
+        {
+            ThrowIfBroken();
+            do
+                requestId = ++_lastRequestId;
+            while (requestId == 0 || _pending.ContainsKey(requestId) || _abandoned.Contains(requestId));
+            _pending.Add(requestId, new Pending(type, reply));
+        }
+
+        var frame = new XsMessage(type, requestId, transactionId, payload).Encode();
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_lock) _pending.Remove(requestId);
+            throw;
+        }
+        try
+        {
+            // Not cancellable once started: a half-written frame would desynchronise the stream.
+            await _stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            Fail(new XenStoreConnectionException($"sending {what} failed: {e.Message}", e));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        XsMessage message;
+        try
+        {
+            message = await reply.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            lock (_lock)
+            {
+                // The reply may still come: remember the id so it is dropped, not taken as unsolicited.
+                if (_pending.Remove(requestId))
+                    _abandoned.Add(requestId);
+            }
+            if (e is TimeoutException)
+                throw new TimeoutException($"{what}: no reply from xenstored within {timeout.TotalSeconds:0.###} s");
+            throw;
+        }
+
+        if (message.Type == XsMessageType.Error)
+        {
+            var errno = XsErrors.FromWire(message.Payload.Span, out _);
+            throw new XenStoreException(errno, what);
+        }
+        return message;
+    }
+
+    /// <summary>Routes events carrying <paramref name="token"/> to <paramref name="events"/>.</summary>
+    public void AddWatchRoute(string token, ChannelWriter<XenStoreWatchEvent> events)
+    {
+        lock (_lock)
+        {
+            ThrowIfBroken();
+            if (!_watches.TryAdd(token, events))
+                throw new ArgumentException($"watch token '{token}' is already in use on this connection", nameof(token));
+        }
+    }
+
+    /// <summary>Stops routing <paramref name="token"/>; late events for it are dropped.</summary>
+    public void RemoveWatchRoute(string token)
+    {
+        lock (_lock)
+        {
+            if (_watches.Remove(token, out var writer))
+                writer.TryComplete();
+        }
+    }
+
+    private void ThrowIfBroken()
+    {
+        if (_failure is not null)
+            throw _failure as XenStoreConnectionException ?? new XenStoreConnectionException("connection to xenstored is broken", _failure);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var header = new byte[XsHeader.Size];
+        try
+        {
+            while (true)
+            {
+                var message = await XsFrameReader.ReadAsync(_stream, header, _shutdown.Token).ConfigureAwait(false);
+                if (message is null)
+                {
+                    Fail(new XenStoreConnectionException("xenstored closed the connection"));
+                    return;
+                }
+                Dispatch(message);
+            }
+        }
+        catch (XenStoreProtocolException e)
+        {
+            Fail(new XenStoreConnectionException($"malformed message from xenstored: {e.Message}", e));
+        }
+        catch (Exception e) when (e is OperationCanceledException && _shutdown.IsCancellationRequested)
+        {
+            Fail(new XenStoreConnectionException("connection closed"));
+        }
+        catch (Exception e)
+        {
+            Fail(new XenStoreConnectionException($"reading from xenstored failed: {e.Message}", e));
+        }
+    }
+
+    private void Dispatch(XsMessage message)
+    {
+        if (!XsMessageTypes.IsKnown(message.Type))
+            throw new XenStoreProtocolException($"unknown message type {(uint)message.Type} (req_id {message.RequestId})");
+
+        if (message.Type == XsMessageType.WatchEvent)
+        {
+            var parts = XsPayload.Split(message.Payload.Span, out var rest);
+            if (parts.Count < 2 || rest is not null)
+                throw new XenStoreProtocolException("watch event payload is not \"path\\0token\\0\"");
+            lock (_lock)
+            {
+                // Unknown tokens happen legitimately right after an unwatch.
+                if (_watches.TryGetValue(parts[1], out var writer))
+                    writer.TryWrite(new XenStoreWatchEvent(parts[0], parts[1]));
+            }
+            return;
+        }
+
+        Pending? pending;
+        lock (_lock)
+        {
+            if (!_pending.Remove(message.RequestId, out pending))
+            {
+                if (_abandoned.Remove(message.RequestId))
+                    return;
+                throw new XenStoreProtocolException($"unsolicited reply of type {message.Type} with req_id {message.RequestId}");
+            }
+        }
+        if (message.Type != pending.Type && message.Type != XsMessageType.Error)
+        {
+            var mismatch = new XenStoreProtocolException($"reply of type {message.Type} to a {pending.Type} request (req_id {message.RequestId})");
+            pending.Reply.TrySetException(new XenStoreConnectionException($"malformed message from xenstored: {mismatch.Message}", mismatch));
+            throw mismatch;
+        }
+        pending.Reply.TrySetResult(message);
+    }
+
+    private void Fail(Exception reason)
+    {
+        List<Pending> pending;
+        List<ChannelWriter<XenStoreWatchEvent>> watches;
+        lock (_lock)
+        {
+            if (_failure is not null)
+                return;
+            _failure = reason;
+            pending = [.. _pending.Values];
+            _pending.Clear();
+            watches = [.. _watches.Values];
+            _watches.Clear();
+        }
+        _logger.LogDebug(reason, "xenstore connection broken");
+        foreach (var p in pending)
+            p.Reply.TrySetException(reason);
+        foreach (var w in watches)
+            w.TryComplete(reason);
+        _shutdown.Cancel();
+        _stream.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Fail(new XenStoreConnectionException("connection closed"));
+        try
+        {
+            await _reader.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogDebug(e, "reader ended with an error");
+        }
+        _shutdown.Dispose();
+    }
+}
