@@ -1,0 +1,153 @@
+using Microsoft.Extensions.Logging;
+
+namespace XenVnvdimm.DeviceModel.Config;
+
+/// <summary>Which guest platform the tables are built for; it selects the defaults.</summary>
+public enum GuestPlatform
+{
+    /// <summary>A Xen HVM guest (hvmloader DSDT revision 2).</summary>
+    Xen,
+    /// <summary>The embedded QEMU TCG guest (DSDT revision 1, 32-bit AML integers).</summary>
+    Qemu,
+}
+
+/// <summary>Persistence domain advertised in the NFIT platform capabilities structure.</summary>
+public enum PersistenceDomain
+{
+    /// <summary>No platform capabilities structure.</summary>
+    None,
+    /// <summary>CPU caches and memory controller are flushed on power loss.</summary>
+    Cpu,
+    /// <summary>Only the memory controller is flushed on power loss.</summary>
+    MemoryController,
+}
+
+/// <summary>The vNVDIMM part of a guest's configuration.</summary>
+/// <param name="Devices">The vnvdimms entries, in file order.</param>
+/// <param name="WindowBase">Guest-physical base of the vNVDIMM window.</param>
+/// <param name="MailboxGpa">GPA of the DSM mailbox page.</param>
+/// <param name="DoorbellPort">Doorbell I/O port.</param>
+/// <param name="EventIrq">Hot-add event interrupt, or null for no event device.</param>
+/// <param name="SlotCount">Slots pre-declared in the SSDT.</param>
+/// <param name="Persistence">Platform capabilities to advertise.</param>
+public sealed record VnvdimmConfig(
+    IReadOnlyList<VnvdimmDeviceSpec> Devices,
+    ulong WindowBase,
+    ulong MailboxGpa,
+    ushort DoorbellPort,
+    uint? EventIrq,
+    int SlotCount,
+    PersistenceDomain Persistence)
+{
+    /// <summary>Most vNVDIMMs one guest may have.</summary>
+    public const int MaxDevices = 64;
+
+    /// <summary>Default slot count when not configured (at least the configured devices).</summary>
+    public const int DefaultSlotCount = 16;
+
+    /// <summary>Platform defaults: (window base, mailbox GPA, doorbell port, event IRQ).</summary>
+    public static (ulong Base, ulong Mailbox, ushort Port, uint? Irq) Defaults(GuestPlatform platform) => platform switch
+    {
+        // hvmloader marks 0xfe000000 reserved in E820; proven as a mailbox in the Xen lab.
+        GuestPlatform.Xen => (4UL << 30, 0xFE000000, 0x0A18, 7),
+        // The qemu platform hides 0x3f000000 from a 1 GiB guest with memmap=1M$0x3F000000.
+        _ => (4UL << 30, 0x3F000000, 0x0A18, 5),
+    };
+
+    /// <summary>Reads the vNVDIMM settings from an xl.cfg-style file.</summary>
+    public static VnvdimmConfig Load(string path, GuestPlatform platform, ILogger logger)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException($"cannot read config '{path}': {e.Message}");
+        }
+        return FromFile(XlConfigFile.Parse(text, path), platform, logger);
+    }
+
+    /// <summary>Builds the configuration from parsed settings.</summary>
+    public static VnvdimmConfig FromFile(XlConfigFile file, GuestPlatform platform, ILogger logger)
+    {
+        var d = Defaults(platform);
+        var devices = new List<VnvdimmDeviceSpec>();
+        ulong windowBase = d.Base, mailbox = d.Mailbox;
+        ushort port = d.Port;
+        uint? irq = d.Irq;
+        int? slots = null;
+        var persistence = PersistenceDomain.None;
+
+        foreach (var (key, value) in file.Values)
+        {
+            switch (key)
+            {
+                case "vnvdimms":
+                    if (value.List is null)
+                        throw new UserErrorException($"vnvdimms (line {value.Line}) must be a list of strings");
+                    for (int i = 0; i < value.List.Count; i++)
+                        devices.Add(VnvdimmDeviceSpec.Parse(value.List[i], $"vnvdimms[{i}]"));
+                    break;
+                case "vnvdimm_base": windowBase = Scalar(key, value); break;
+                case "dsm_mailbox": mailbox = Scalar(key, value); break;
+                case "dsm_port":
+                    ulong p = Scalar(key, value);
+                    if (p is 0 or > 0xFFFF)
+                        throw new UserErrorException($"dsm_port {value.Scalar} is not an I/O port (1..0xffff)");
+                    port = (ushort)p;
+                    break;
+                case "event_irq":
+                    if (value.Scalar is "none" or "off")
+                    {
+                        irq = null;
+                        break;
+                    }
+                    ulong q = Scalar(key, value);
+                    if (q is 0 or 2 or > 15)
+                        throw new UserErrorException($"event_irq {value.Scalar} must be an ISA interrupt 1..15 other than 2, or 'none'");
+                    irq = (uint)q;
+                    break;
+                case "vnvdimm_slots":
+                    ulong s = Scalar(key, value);
+                    if (s is 0 or > MaxDevices)
+                        throw new UserErrorException($"vnvdimm_slots {value.Scalar} is outside 1..{MaxDevices}");
+                    slots = (int)s;
+                    break;
+                case "vnvdimm_persistence":
+                    persistence = value.Scalar switch
+                    {
+                        "cpu" => PersistenceDomain.Cpu,
+                        "mem-ctrl" => PersistenceDomain.MemoryController,
+                        "none" => PersistenceDomain.None,
+                        _ => throw new UserErrorException($"vnvdimm_persistence '{value.Scalar}' must be cpu, mem-ctrl or none"),
+                    };
+                    break;
+                default:
+                    logger.LogDebug("ignoring setting '{Key}' (line {Line}): not a vNVDIMM setting", key, value.Line);
+                    break;
+            }
+        }
+
+        if (devices.Count > MaxDevices)
+            throw new UserErrorException($"vnvdimms has {devices.Count} entries; at most {MaxDevices} are supported");
+        if (mailbox % 4096 != 0 || mailbox + 4096 > 1UL << 32)
+            throw new UserErrorException($"dsm_mailbox 0x{mailbox:x} must be a 4K-aligned page below 4 GiB (AML may use 32-bit integers)");
+
+        int maxSlot = devices.Select(dv => dv.Slot ?? -1).DefaultIfEmpty(-1).Max();
+        int slotCount = slots ?? Math.Max(DefaultSlotCount, Math.Max(devices.Count, maxSlot + 1));
+        if (slotCount < devices.Count)
+            throw new UserErrorException($"vnvdimm_slots {slotCount} is fewer than the {devices.Count} configured vnvdimms");
+        foreach (var dv in devices)
+            if (dv.Slot >= slotCount)
+                throw new UserErrorException($"{dv.Name}: slot {dv.Slot} is not below vnvdimm_slots {slotCount}");
+
+        return new VnvdimmConfig(devices, windowBase, mailbox, port, irq, Math.Min(slotCount, MaxDevices), persistence);
+    }
+
+    private static ulong Scalar(string key, XlValue value) =>
+        value.Scalar is null
+            ? throw new UserErrorException($"{key} (line {value.Line}) must be a single value, not a list")
+            : SizeParser.Parse(value.Scalar, key);
+}

@@ -1,0 +1,20 @@
+using XenVnvdimm.DeviceModel.Config;
+
+namespace XenVnvdimm.DeviceModel.Layout;
+
+/// <summary>The planned guest view: every vNVDIMM's slot, handle, address and identity, plus the mailbox.</summary>
+/// <param name="Devices">Devices ordered by slot.</param>
+/// <param name="SlotCount">Slots pre-declared in the SSDT.</param>
+/// <param name="WindowBase">Base of the vNVDIMM window.</param>
+/// <param name="MailboxGpa">DSM mailbox page.</param>
+/// <param name="DoorbellPort">Doorbell I/O port.</param>
+/// <param name="EventIrq">Hot-add event interrupt, if any.</param>
+/// <param name="Persistence">Advertised persistence domain.</param>
+public sealed record GuestLayout(
+    IReadOnlyList<PlannedDevice> Devices,
+    int SlotCount,
+    ulong WindowBase,
+    ulong MailboxGpa,
+    ushort DoorbellPort,
+    uint? EventIrq,
+    PersistenceDomain Persistence);

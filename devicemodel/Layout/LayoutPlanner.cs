@@ -1,0 +1,126 @@
+using System.Text;
+using XenVnvdimm.DeviceModel.Config;
+
+namespace XenVnvdimm.DeviceModel.Layout;
+
+/// <summary>
+/// Places the configured vNVDIMMs: slots (explicit first, then lowest free), QEMU-compatible
+/// handles and NFIT indices, stable serials, and guest-physical ranges in slot order, each
+/// aligned to the device's alignment so the guest can create fsdax/devdax namespaces.
+/// </summary>
+public static class LayoutPlanner
+{
+    /// <summary>Guest physical addresses must stay below 2^52 (x86-64 MAXPHYADDR limit).</summary>
+    public const ulong AddressLimit = 1UL << 52;
+
+    /// <summary>Plans the layout or throws a <see cref="UserErrorException"/> naming the entry and key.</summary>
+    public static GuestLayout Plan(VnvdimmConfig config, Func<string, ulong?>? backendSize = null)
+    {
+        backendSize ??= BackendSize.TryGet;
+        var slots = AssignSlots(config.Devices, config.SlotCount);
+
+        var serials = new Dictionary<uint, string>();
+        var backends = new Dictionary<string, string>(StringComparer.Ordinal);
+        var devices = new List<PlannedDevice>();
+        ulong cursor = config.WindowBase;
+
+        foreach (var (spec, slot) in config.Devices.Zip(slots).OrderBy(p => p.Second))
+        {
+            string canonical = Path.GetFullPath(spec.Backend);
+            if (backends.TryGetValue(canonical, out var other))
+                throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' overlaps {other}, which uses the same backend");
+            backends[canonical] = spec.Name;
+
+            ulong? actual = backendSize(spec.Backend);
+            ulong size = spec.Size ?? actual
+                ?? throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' does not exist, so its size is unknown (give size=)");
+            if (actual is ulong a && size > a)
+                throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is larger than backend '{spec.Backend}' ({SizeParser.Format(a)})");
+            if (size % spec.Align != 0)
+                throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is not a multiple of align {SizeParser.Format(spec.Align)}");
+
+            uint serial = spec.Serial ?? DeriveSerial(canonical);
+            if (serials.TryGetValue(serial, out var clash))
+                throw new UserErrorException($"{spec.Name}: serial 0x{serial:x} duplicates the serial of {clash}");
+            serials[serial] = spec.Name;
+
+            ulong gpa = AlignUp(cursor, spec.Align, spec.Name);
+            if (gpa > AddressLimit || size > AddressLimit - gpa)
+                throw new UserErrorException($"{spec.Name}: window wraps past 2^52 (gpa 0x{gpa:x} + size 0x{size:x}); lower vnvdimm_base or the sizes");
+            if (config.MailboxGpa + 4096 > gpa && config.MailboxGpa < gpa + size)
+                throw new UserErrorException($"{spec.Name}: guest range 0x{gpa:x}-0x{gpa + size - 1:x} overlaps dsm_mailbox 0x{config.MailboxGpa:x}");
+            cursor = gpa + size;
+
+            devices.Add(new PlannedDevice(
+                slot,
+                Handle: (uint)slot + 1,
+                SpaIndex: (ushort)((slot + 1) << 1),
+                DcrIndex: (ushort)(((slot + 1) << 1) + 1),
+                gpa,
+                size,
+                spec.Backend,
+                spec.LabelSize,
+                spec.LabelSize == 0 ? null : spec.Label ?? DefaultLabelFile(canonical),
+                serial,
+                spec.Node,
+                spec.Unarmed,
+                spec.Align));
+        }
+
+        return new GuestLayout(devices, config.SlotCount, config.WindowBase, config.MailboxGpa,
+            config.DoorbellPort, config.EventIrq, config.Persistence);
+    }
+
+    /// <summary>
+    /// A serial derived from the canonical backend path (FNV-1a), so the same backend keeps its
+    /// serial, and with it the guest's interleave-set cookie and labels, across restarts.
+    /// </summary>
+    public static uint DeriveSerial(string canonicalBackend)
+    {
+        uint h = 2166136261;
+        foreach (byte b in Encoding.UTF8.GetBytes(canonicalBackend))
+            h = (h ^ b) * 16777619;
+        return h == 0 ? 1 : h;
+    }
+
+    /// <summary>Labels live next to a file backend, or under /var/lib for device backends.</summary>
+    public static string DefaultLabelFile(string canonicalBackend) =>
+        canonicalBackend.StartsWith("/dev/", StringComparison.Ordinal)
+            ? $"/var/lib/xen-vnvdimm/labels/{canonicalBackend[5..].Replace('/', '_')}.label"
+            : canonicalBackend + ".label";
+
+    private static List<int> AssignSlots(IReadOnlyList<VnvdimmDeviceSpec> specs, int slotCount)
+    {
+        var used = new Dictionary<int, string>();
+        foreach (var s in specs.Where(s => s.Slot is not null))
+            if (!used.TryAdd(s.Slot!.Value, s.Name))
+                throw new UserErrorException($"{s.Name}: slot {s.Slot} is already used by {used[s.Slot.Value]}");
+        var result = new List<int>();
+        int next = 0;
+        foreach (var s in specs)
+        {
+            if (s.Slot is int fixedSlot)
+            {
+                result.Add(fixedSlot);
+                continue;
+            }
+            while (used.ContainsKey(next))
+                next++;
+            if (next >= slotCount)
+                throw new UserErrorException($"{s.Name}: no free slot (vnvdimm_slots is {slotCount})");
+            used[next] = s.Name;
+            result.Add(next);
+        }
+        return result;
+    }
+
+    private static ulong AlignUp(ulong value, ulong align, string name)
+    {
+        ulong r = value % align;
+        if (r == 0)
+            return value;
+        if (value > ulong.MaxValue - (align - r))
+            throw new UserErrorException($"{name}: window wraps past 2^52");
+        return value + (align - r);
+    }
+}
