@@ -13,6 +13,7 @@ internal static class CommandTable
     // One line per command; each command lives in its own file under Cli/.
     private static readonly Dictionary<string, (CommandMain Main, string Summary)> s_commands = new()
     {
+        ["abi"] = (AbiCommand.Run, "print the Xen structures and constants this program marshals (--json)"),
         ["tables"] = (TablesCommand.Run, "build NFIT/SSDT for a config, or decode an NFIT"),
     };
 

@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Xen.Abi;
+
+namespace XenVnvdimm.DeviceModel.Xen;
+
+/// <summary>
+/// XEN_DOMCTL_* through privcmd, the way libxc's do_domctl does it: the 144-byte struct in a locked
+/// buffer, copied back after the call. The interface version is probed: Xen refuses any version but its
+/// own with -EACCES, so the candidates of <see cref="DomctlVersions"/> are tried until one is accepted.
+/// </summary>
+internal sealed unsafe class Domctl : IDisposable
+{
+    private readonly Privcmd _privcmd;
+    private readonly ILogger _log;
+    private readonly HypercallBuffer _buffer;
+    private readonly Lock _lock = new();
+    private uint? _version;
+
+    /// <summary>Creates a client with its own locked buffer.</summary>
+    public Domctl(Privcmd privcmd, ILogger log)
+    {
+        _privcmd = privcmd;
+        _log = log;
+        _buffer = privcmd.AllocateBuffer((nuint)sizeof(xen_domctl));
+    }
+
+    /// <summary>The interface version the hypervisor accepted, once known.</summary>
+    public uint? InterfaceVersion => _version;
+
+    /// <summary>XEN_DOMCTL_iomem_permission: 0 or a negated errno.</summary>
+    public long IomemPermission(ushort domid, ulong firstMfn, ulong count, bool allow)
+    {
+        xen_domctl d = default;
+        d.cmd = DomctlConstants.XEN_DOMCTL_iomem_permission;
+        d.domain = domid;
+        ref var p = ref d.U<xen_domctl_iomem_permission>();
+        p.first_mfn = firstMfn;
+        p.nr_mfns = count;
+        p.allow_access = allow ? (byte)1 : (byte)0;
+        return Issue(ref d);
+    }
+
+    /// <summary>
+    /// XEN_DOMCTL_memory_mapping: 0 when all done, a positive count of frames done (call again for the
+    /// rest), or a negated errno (-E2BIG: ask for fewer frames).
+    /// </summary>
+    public long MemoryMapping(ushort domid, ulong firstGfn, ulong firstMfn, ulong count, bool add)
+    {
+        xen_domctl d = default;
+        d.cmd = DomctlConstants.XEN_DOMCTL_memory_mapping;
+        d.domain = domid;
+        ref var m = ref d.U<xen_domctl_memory_mapping>();
+        m.first_gfn = firstGfn;
+        m.first_mfn = firstMfn;
+        m.nr_mfns = count;
+        m.add_mapping = add ? DomctlConstants.DPCI_ADD_MAPPING : DomctlConstants.DPCI_REMOVE_MAPPING;
+        return Issue(ref d);
+    }
+
+    /// <summary>Issues one domctl; <paramref name="domctl"/> receives what Xen copied back.</summary>
+    public long Issue(ref xen_domctl domctl)
+    {
+        lock (_lock)
+        {
+            if (_version is uint known)
+                return IssueWith(ref domctl, known);
+            long rc = -XenConstants.XEN_EACCES;
+            foreach (uint candidate in DomctlVersions.Candidates)
+            {
+                rc = IssueWith(ref domctl, candidate);
+                if (rc != -XenConstants.XEN_EACCES)
+                {
+                    _version = candidate;
+                    _log.LogDebug("hypervisor accepts DOMCTL interface version {Version:#x}", candidate);
+                    return rc;
+                }
+            }
+            return rc;
+        }
+    }
+
+    private long IssueWith(ref xen_domctl domctl, uint version)
+    {
+        domctl.interface_version = version;
+        var shared = (xen_domctl*)_buffer.Address;
+        *shared = domctl;
+        long rc = _privcmd.Hypercall(XenConstants.__HYPERVISOR_domctl, (ulong)shared);
+        domctl = *shared;
+        return rc;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _buffer.Dispose();
+}

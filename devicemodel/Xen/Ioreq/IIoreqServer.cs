@@ -1,0 +1,14 @@
+namespace XenVnvdimm.DeviceModel.Xen.Ioreq;
+
+/// <summary>A running ioreq server: answers the guest's accesses to its ranges until disposed.</summary>
+internal interface IIoreqServer : IDisposable
+{
+    /// <summary>Xen's id of the server.</summary>
+    ushort Id { get; }
+
+    /// <summary>Requests completed so far (of every type, including refused ones).</summary>
+    long Completed { get; }
+
+    /// <summary>Requests refused as malformed (answered without calling the handler).</summary>
+    long Refused { get; }
+}

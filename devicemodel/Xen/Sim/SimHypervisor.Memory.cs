@@ -1,0 +1,116 @@
+using XenVnvdimm.DeviceModel.Xen.Abi;
+
+namespace XenVnvdimm.DeviceModel.Xen.Sim;
+
+// memory_op: the vNVDIMM series' XENMEM_populate_pmem_map and XENMEM_decrease_reservation. Like Xen,
+// progress of a preempted call is kept in the upper bits of the command (MEMOP_EXTENT_SHIFT) and the
+// call is continued transparently.
+internal sealed partial class SimHypervisor
+{
+    private const int MemopExtentShift = 6;
+    private const ulong MemopCmdMask = (1UL << MemopExtentShift) - 1;
+
+    /// <summary>Largest extent order a control domain may pass to decrease_reservation.</summary>
+    public const int MaxReservationOrder = 9;
+
+    private unsafe long MemoryOp(ref ulong cmd, ulong arg, out bool continuation)
+    {
+        continuation = false;
+        ulong op = cmd & MemopCmdMask;
+        ulong start = cmd >> MemopExtentShift;
+        long rc;
+        ulong done;
+        if (Options.PmemOp is uint pmemOp && op == pmemOp)
+        {
+            Counters.Add("memory_op:populate_pmem_map");
+            rc = PopulatePmem((xen_pmem_map*)arg, start, out done);
+        }
+        else if (op == MemoryConstants.XENMEM_decrease_reservation)
+        {
+            Counters.Add("memory_op:decrease_reservation");
+            rc = DecreaseReservation((xen_memory_reservation*)arg, start, out done);
+        }
+        else
+        {
+            Counters.Add($"memory_op:{op}");
+            return -XenConstants.XEN_ENOSYS;
+        }
+        if (rc == -XenInternal.ERESTART)
+        {
+            cmd = op | (done << MemopExtentShift);
+            continuation = true;
+        }
+        return rc;
+    }
+
+    private unsafe long PopulatePmem(xen_pmem_map* guest, ulong start, out ulong done)
+    {
+        xen_pmem_map m = *guest;
+        done = start;
+        var dom = Domain(m.domid);
+        if (dom is null)
+            return -XenConstants.XEN_ESRCH;
+        if (m.nr_mfns == 0 || m.type > MemoryConstants.XEN_PMEM_TYPE_LABEL || start > m.nr_mfns)
+            return -XenConstants.XEN_EINVAL;
+        if (!_pmemRegions.ContainsAll(m.mfn, m.mfn + m.nr_mfns - 1))
+            return -XenConstants.XEN_EINVAL; // not pmem Xen was told about
+        if (m.gfn + m.nr_mfns > dom.MaxGfn || m.gfn + m.nr_mfns < m.gfn)
+            return -XenConstants.XEN_EINVAL;
+
+        lock (_domctlLock)
+        {
+            var fault = Faults.OnCall(SimOp.PopulatePmem);
+            ulong reach = m.nr_mfns;
+            if (fault is not null)
+                reach = Math.Min(reach, start + fault.PartialFrames);
+            ulong count = reach - start;
+            if (dom.P2m.FirstConflict(m.gfn + start, m.mfn + start, count, P2mType.Pmem) is ulong c)
+            {
+                count = c - (m.gfn + start);
+                fault = null;
+                if (count > 0)
+                    dom.P2m.Map(m.gfn + start, m.mfn + start, count, P2mType.Pmem, CacheAttr.WriteBack);
+                done = start + count;
+                return -XenConstants.XEN_EBUSY; // the series leaves the prefix; the caller undoes it
+            }
+            if (count > 0)
+                dom.P2m.Map(m.gfn + start, m.mfn + start, count, P2mType.Pmem, CacheAttr.WriteBack);
+            done = reach;
+            if (fault is not null)
+                return fault.Errno == XenInternal.ERESTART ? -XenInternal.ERESTART : -fault.Errno;
+            return 0;
+        }
+    }
+
+    private unsafe long DecreaseReservation(xen_memory_reservation* guest, ulong start, out ulong done)
+    {
+        xen_memory_reservation r = *guest;
+        done = start;
+        var dom = Domain(r.domid);
+        if (dom is null)
+            return -XenConstants.XEN_ESRCH;
+        if (r.extent_order > MaxReservationOrder)
+            return (long)start; // Xen returns the extents done so far: none
+        ulong pages = 1UL << (int)r.extent_order;
+        var extents = (ulong*)r.extent_start;
+        lock (_domctlLock)
+        {
+            var fault = Faults.OnCall(SimOp.DecreaseReservation);
+            ulong end = r.nr_extents;
+            if (fault is not null)
+                end = Math.Min(end, start + fault.PartialFrames);
+            for (ulong i = start; i < end; i++)
+            {
+                ulong gfn = extents[i];
+                bool mapped = dom.P2m.Covers(gfn, pages, P2mType.Pmem) || dom.P2m.Covers(gfn, pages, P2mType.MmioDirect);
+                if (!mapped)
+                    return (long)i; // guest_remove_page failed: stop, report extents done
+                dom.P2m.Unmap(gfn, pages);
+                done = i + 1;
+            }
+            if (fault is not null)
+                return fault.Errno == XenInternal.ERESTART ? -XenInternal.ERESTART : (long)done;
+            return (long)r.nr_extents;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Xen.Abi;
+using XenVnvdimm.DeviceModel.Xen.Events;
+using XenVnvdimm.DeviceModel.Xen.Foreign;
+using XenVnvdimm.DeviceModel.Xen.Interrupts;
+using XenVnvdimm.DeviceModel.Xen.Ioreq;
+using XenVnvdimm.DeviceModel.Xen.Pmem;
+
+namespace XenVnvdimm.DeviceModel.Xen;
+
+/// <summary>How a session populates guest pmem.</summary>
+internal sealed class XenSessionOptions
+{
+    /// <summary>memory_op number of the series' XENMEM_populate_pmem_map; null skips that path.</summary>
+    public uint? PopulatePmemOp { get; init; } = MemoryConstants.XENMEM_populate_pmem_map_series;
+
+    /// <summary>Frame type passed to populate_pmem_map (data or label).</summary>
+    public uint PmemType { get; init; } = MemoryConstants.XEN_PMEM_TYPE_DATA;
+}
+
+/// <summary>
+/// Everything the companion holds for one guest on Xen, acquired in stages and released in reverse:
+/// hypercall clients, event channels, the pmem mapper, ioreq servers. The devices belong to the caller,
+/// so the same session runs over /dev/xen/* or the simulator.
+/// </summary>
+internal sealed class XenGuestSession : IDisposable
+{
+    private readonly ILogger _log;
+    private readonly List<IIoreqServer> _servers = [];
+    private readonly EventChannel _events;
+    private readonly Domctl _domctl;
+    private readonly MemoryOps _memory;
+    private bool _restricted;
+
+    private XenGuestSession(XenDevices devices, ushort domid, XenSessionOptions options, ILoggerFactory logging)
+    {
+        _log = logging.CreateLogger("xen");
+        Domid = domid;
+        Privcmd = new Privcmd(devices.Privcmd, devices.Hypercall);
+        _domctl = new Domctl(Privcmd, _log);
+        try
+        {
+            _memory = new MemoryOps(Privcmd);
+        }
+        catch
+        {
+            _domctl.Dispose();
+            throw;
+        }
+        _events = new EventChannel(devices.Evtchn);
+        Dm = new DeviceModelOps(Privcmd, domid);
+        Foreign = new PrivcmdForeignMapper(Privcmd, domid);
+        IPmemMapper fallback = new MemoryMappingMapper(_domctl, domid, _log);
+        Pmem = options.PopulatePmemOp is uint op
+            ? new FallbackPmemMapper(new PopulatePmemMapper(_memory, domid, op, options.PmemType, _log), fallback, _log)
+            : fallback;
+    }
+
+    /// <summary>The guest.</summary>
+    public ushort Domid { get; }
+
+    /// <summary>The privcmd channel (ioctl counts for benchmarks).</summary>
+    public Privcmd Privcmd { get; }
+
+    /// <summary>DM ops on the guest.</summary>
+    public DeviceModelOps Dm { get; }
+
+    /// <summary>Guest pmem population.</summary>
+    public IPmemMapper Pmem { get; }
+
+    /// <summary>Foreign mapping of guest pages (the DSM mailbox).</summary>
+    public IForeignMapper Foreign { get; }
+
+    /// <summary>The DOMCTL interface version the hypervisor accepted, once a DOMCTL was made.</summary>
+    public uint? DomctlInterfaceVersion => _domctl.InterfaceVersion;
+
+    /// <summary>Opens a session for <paramref name="domid"/> on <paramref name="devices"/> (not owned).</summary>
+    public static XenGuestSession Open(XenDevices devices, ushort domid, XenSessionOptions options, ILoggerFactory logging) =>
+        new(devices, domid, options, logging);
+
+    /// <summary>Starts an ioreq server for <paramref name="ranges"/>; it stops with the session.</summary>
+    public IIoreqServer StartIoreqServer(IEnumerable<IoRange> ranges, IoHandler handler)
+    {
+        var s = IoreqServer.Start(Dm, Privcmd, _events, ranges, handler, _log);
+        _servers.Add(s);
+        return s;
+    }
+
+    /// <summary>The guest's ISA IRQ line <paramref name="isaIrq"/> (hot-add event on x86).</summary>
+    public GuestIrqLine IsaIrq(byte isaIrq) => GuestIrqLine.Isa(Dm, isaIrq);
+
+    /// <summary>
+    /// Restricts privcmd and evtchn to this guest (IOCTL_PRIVCMD_RESTRICT, IOCTL_EVTCHN_RESTRICT_DOMID).
+    /// DM ops and mappings keep working; raw hypercalls do not, so pmem can no longer be added or removed:
+    /// Xen drops the mappings with the domain. Call it only when no hot-add is configured.
+    /// </summary>
+    public void Restrict()
+    {
+        Privcmd.Restrict(Domid);
+        _events.Restrict(Domid);
+        _restricted = true;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        for (int i = _servers.Count - 1; i >= 0; i--)
+            _servers[i].Dispose();
+        _servers.Clear();
+        if (_restricted)
+        {
+            _log.LogInformation("dom{Domid}: privcmd is restricted; pmem mappings go away with the domain", Domid);
+        }
+        else
+        {
+            try
+            {
+                Pmem.Unmap();
+            }
+            catch (XenException e)
+            {
+                _log.LogError("dom{Domid}: pmem teardown: {Error}", Domid, e.Message);
+            }
+        }
+        _events.Dispose();
+        _memory.Dispose();
+        _domctl.Dispose();
+    }
+}
