@@ -26,10 +26,17 @@ has_arg guest.debug && set -x
 hostname guest
 
 if ! has_arg guest.nomods; then
-  # coldplug: modules (present in this image) matching the devices that exist now
-  aliases="$(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u)"
-  # shellcheck disable=SC2086
-  set -f; [ -n "$aliases" ] && modprobe -q -a $aliases 2>/dev/null; set +f
+  # coldplug: modules (present in this image) matching the devices that exist now; a
+  # second pass for devices that the first pass's drivers created (e.g. virtio_pci ->
+  # virtio devices -> virtio_blk)
+  done_aliases=""
+  for pass in 1 2; do
+    aliases="$(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u)"
+    [ "$aliases" = "$done_aliases" ] && break
+    # shellcheck disable=SC2086
+    set -f; [ -n "$aliases" ] && modprobe -q -a $aliases 2>/dev/null; set +f
+    done_aliases="$aliases"
+  done
   modprobe -q -a libnvdimm nfit nd_pmem nd_btt dax_pmem device_dax 2>/dev/null
   [ -e /sys/bus/platform/devices/e820_pmem ] && modprobe -q nd_e820
   # settle: wait_probe flushes the nd bus's asynchronous probing (what ndctl does)
