@@ -50,6 +50,7 @@ internal sealed class PopulatePmemMapper : IPmemMapper
             _checked = true;
         }
         var mapped = new List<FrameRun>();
+        FrameRun? current = null;
         try
         {
             foreach (var run in list)
@@ -57,13 +58,22 @@ internal sealed class PopulatePmemMapper : IPmemMapper
                 for (ulong off = 0; off < run.Count; off += MaxFramesPerCall)
                 {
                     var chunk = new FrameRun(run.Gfn + off, run.Mfn + off, Math.Min(MaxFramesPerCall, run.Count - off));
+                    current = chunk;
                     Populate(chunk, firstEver: _mapped.Count == 0 && mapped.Count == 0);
                     mapped.Add(chunk);
+                    current = null;
                 }
             }
         }
+        catch (PmemInterfaceUnavailableException)
+        {
+            throw; // nothing was populated
+        }
         catch
         {
+            // A failed call may have populated a prefix of its chunk (Xen does the frames in order).
+            if (current is FrameRun partial)
+                RemovePrefix(partial);
             Remove(mapped);
             throw;
         }
@@ -147,6 +157,36 @@ internal sealed class PopulatePmemMapper : IPmemMapper
         for (int o = MaxRemoveOrder; o >= 0; o--)
             Flush(batches[o], o, ref first);
         return first;
+    }
+
+    // Removes the populated prefix of a chunk whose call failed: extents strictly in order, stopping
+    // at the first one that is not there (decrease_reservation stops there too).
+    private void RemovePrefix(FrameRun chunk)
+    {
+        ulong gfn = chunk.Gfn, end = chunk.GfnEnd;
+        var batch = new List<ulong>();
+        int batchOrder = -1;
+        while (gfn < end)
+        {
+            int order = (gfn & (FrameRun.FramesPer2M - 1)) == 0 && end - gfn >= FrameRun.FramesPer2M ? MaxRemoveOrder : 0;
+            if ((order != batchOrder && batch.Count > 0) || batch.Count == MemoryOps.MaxExtentsPerCall)
+            {
+                if (!RemoveAll(batch, batchOrder))
+                    return;
+                batch.Clear();
+            }
+            batchOrder = order;
+            batch.Add(gfn);
+            gfn += 1UL << order;
+        }
+        if (batch.Count > 0)
+            RemoveAll(batch, batchOrder);
+    }
+
+    private bool RemoveAll(List<ulong> gfns, int order)
+    {
+        long rc = _memory.DecreaseReservation(_domid, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(gfns), (uint)order);
+        return rc == gfns.Count;
     }
 
     private void Flush(List<ulong> gfns, int order, ref long first)
