@@ -82,9 +82,9 @@ internal sealed class NodeOperations(INodeView view, Caller caller, XenStoreServ
             return error;
         if (!caller.Owns(node!.Permissions))
             return XenStoreErrno.EACCES;
-        // Only the privileged may give a node away.
+        // Only the privileged may give a node away (xenstored answers EPERM).
         if (!caller.Privileged && permissions.Owner != node.Permissions.Owner)
-            return XenStoreErrno.EACCES;
+            return XenStoreErrno.EPERM;
         if (OverQuota(node.Value.Length, permissions))
             return XenStoreErrno.ENOSPC;
         view.Put(path, node with { Permissions = permissions, Generation = view.NextGeneration() });

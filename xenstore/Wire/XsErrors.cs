@@ -33,6 +33,8 @@ public enum XenStoreErrno
     EISCONN = 106,
     /// <summary>Too big (payload, list, or watch quota).</summary>
     E2BIG = 7,
+    /// <summary>Operation not permitted (e.g. an unprivileged domain giving a node away).</summary>
+    EPERM = 1,
 }
 
 /// <summary>Maps errno names on the wire to <see cref="XenStoreErrno"/> and back.</summary>
