@@ -14,6 +14,8 @@ internal static class CommandTable
     private static readonly Dictionary<string, (CommandMain Main, string Summary)> s_commands = new()
     {
         ["abi"] = (AbiCommand.Run, "print the Xen structures and constants this program marshals (--json)"),
+        ["inspect"] = (InspectCommand.Run, "resolve a backing into its machine-frame runs, and every refusal (--json)"),
+        ["host-scan"] = (HostScanCommand.Run, "list the host's pmem SPA ranges from NFIT, E820 and the nd bus, cross-checked (--json)"),
         ["tables"] = (TablesCommand.Run, "build NFIT/SSDT for a config, or decode an NFIT"),
     };
 

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Backing;
+
+namespace XenVnvdimm.DeviceModel.Cli;
+
+/// <summary>
+/// <c>xen-vnvdimm inspect BACKEND [--json] [--summary] [--assume-spa-base ADDR] [--align BYTES] [--zero-unwritten]</c>:
+/// resolves a backing and prints its runs, totals and every refusal. Exit 0 when accepted, 1 when refused.
+/// </summary>
+internal static class InspectCommand
+{
+    public static int Run(CommandArgs args, ILoggerFactory logging)
+    {
+        var log = logging.CreateLogger("inspect");
+        bool json = args.Flag("--json");
+        bool summary = args.Flag("--summary");
+        bool zero = args.Flag("--zero-unwritten");
+        ulong? spaBase = ParseAddress(args.Option("--assume-spa-base"), "--assume-spa-base");
+        ulong? align = ParseAddress(args.Option("--align"), "--align");
+        var positionals = args.Positionals();
+        if (positionals.Count != 1)
+            throw new UserErrorException("usage: inspect BACKEND [--json] [--summary] [--assume-spa-base ADDR] [--align BYTES] [--zero-unwritten]");
+
+        var options = new BackingOptions { AssumeSpaBase = spaBase, Alignment = align, ZeroUnwritten = zero };
+        using var resolution = BackingResolver.Resolve(positionals[0], options);
+        if (resolution.ZeroFilledBytes > 0)
+            log.LogWarning("{Path}: wrote {Bytes} zero bytes over unwritten extents (--zero-unwritten)", resolution.Path, resolution.ZeroFilledBytes);
+        if (json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            BackingReportWriter.WriteJson(stdout, resolution, summary);
+            stdout.WriteByte((byte)'\n');
+        }
+        else
+            BackingReportWriter.WriteText(Console.Out, resolution, summary);
+        return resolution.Accepted ? 0 : 1;
+    }
+
+    private static ulong? ParseAddress(string? text, string option)
+    {
+        if (text is null)
+            return null;
+        bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v)
+            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out v);
+        if (!ok || v % 4096 != 0)
+            throw new UserErrorException($"{option} '{text}' is not a 4 KiB-aligned number (decimal or 0x hex)");
+        return v;
+    }
+}

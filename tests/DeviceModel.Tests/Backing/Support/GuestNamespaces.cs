@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace XenVnvdimm.Tests.Backing.Support;
+
+/// <summary>
+/// Boots a QEMU guest (scripts/guest/run) with two of QEMU's own NVDIMMs, in which the guest's ndctl
+/// makes an fsdax namespace (partitioned, ext4 mounted with dax, one file written) and a devdax
+/// namespace. The backing files then hold real kernel-written info blocks; the guest's sysfs values,
+/// partition start, file hash and its own filefrag are kept as the peer's word.
+/// </summary>
+public sealed partial class GuestNamespaces : IDisposable
+{
+    public const long FsdaxImageSize = 256L << 20;
+    public const long DevdaxImageSize = 128L << 20;
+
+    private const string Script = """
+        set -e
+        kv() { echo "KV $1=$2"; }
+        ndctl create-namespace -f -e namespace0.0 -m fsdax >/dev/null
+        ndctl create-namespace -f -e namespace1.0 -m devdax >/dev/null
+        for d in /sys/bus/nd/devices/namespace* /sys/bus/nd/devices/region* /sys/bus/nd/devices/pfn* /sys/bus/nd/devices/dax*; do
+          n=$(basename $d)
+          for a in resource size align mode namespace; do
+            if [ -r $d/$a ]; then v=$(cat $d/$a 2>/dev/null || true); [ -n "$v" ] && kv "$n.$a" "$v"; fi
+          done
+        done
+        printf 'n\np\n1\n4096\n\nw\n' | fdisk /dev/pmem0 >/dev/null 2>&1 || true
+        for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/block/pmem0p1 ] && break; sleep 0.5; done
+        kv part.start "$(cat /sys/class/block/pmem0p1/start)"
+        modprobe ext4 2>/dev/null || true
+        mkfs.ext4 -q -F -b 4096 /dev/pmem0p1
+        mkdir -p /mnt
+        mount -o dax /dev/pmem0p1 /mnt
+        kv mount.options "$(grep pmem0p1 /proc/mounts | cut -d' ' -f4)"
+        dd if=/dev/urandom of=/mnt/f bs=1M count=8 2>/dev/null
+        sync
+        kv file.sha256 "$(sha256sum /mnt/f | cut -d' ' -f1)"
+        echo FILEFRAG-BEGIN
+        filefrag -v /mnt/f
+        echo FILEFRAG-END
+        umount /mnt
+        """;
+
+    private readonly string _dir;
+
+    public GuestNamespaces()
+    {
+        _dir = Directory.CreateTempSubdirectory("xvn-guest-ns-").FullName;
+        FsdaxImage = Path.Combine(_dir, "nv0.img");
+        DevdaxImage = Path.Combine(_dir, "nv1.img");
+        using (var f = File.Create(FsdaxImage))
+            f.SetLength(FsdaxImageSize);
+        using (var f = File.Create(DevdaxImage))
+            f.SetLength(DevdaxImageSize);
+        string script = Path.Combine(_dir, "guest.sh");
+        File.WriteAllText(script, Script);
+        string log = Path.Combine(_dir, "console.log");
+        string run = Path.Combine(RepoRoot(), "scripts", "guest", "run");
+        var (code, _, stderr) = Shell.Run(run, ["--script", script, "--qemu-nvdimm", FsdaxImage, "--qemu-nvdimm", DevdaxImage,
+            "--timeout", "300", "--log", log, "--quiet"], check: false, timeoutMs: 400_000);
+        Console = File.Exists(log) ? File.ReadAllText(log) : "";
+        if (code != 0)
+            throw new InvalidOperationException($"guest script failed ({code}): {stderr}\n{Console}");
+        foreach (Match m in KvLine().Matches(Console))
+            Values[m.Groups[1].Value] = m.Groups[2].Value.Trim();
+        int begin = Console.IndexOf("FILEFRAG-BEGIN", StringComparison.Ordinal);
+        int end = Console.IndexOf("FILEFRAG-END", StringComparison.Ordinal);
+        GuestFilefrag = Filefrag.Parse(Console[begin..end]);
+    }
+
+    public string FsdaxImage { get; }
+    public string DevdaxImage { get; }
+    public string Console { get; }
+    public Dictionary<string, string> Values { get; } = [];
+    internal List<FilefragExtent> GuestFilefrag { get; }
+
+    public ulong Number(string key)
+    {
+        string v = Values.TryGetValue(key, out var s) ? s : throw new KeyNotFoundException($"guest did not report {key}:\n{Console}");
+        return v.StartsWith("0x", StringComparison.Ordinal)
+            ? ulong.Parse(v.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture)
+            : ulong.Parse(v, CultureInfo.InvariantCulture);
+    }
+
+    public static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "XenVnvdimm.sln")))
+                return d.FullName;
+        throw new DirectoryNotFoundException("repository root (XenVnvdimm.sln) not found above the test binaries");
+    }
+
+    [GeneratedRegex(@"^KV ([^=\s]+)=(.*)$", RegexOptions.Multiline)]
+    private static partial Regex KvLine();
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
