@@ -99,18 +99,31 @@ internal sealed unsafe class IoreqServer : IIoreqServer
 
     private void Loop()
     {
-        // A request may have become READY before its port was bound: look at every slot once.
-        for (int v = 0; v < Vcpus; v++)
-            Serve(v);
-        while (!_stop)
+        try
         {
-            if (!_evtchn.TryWait(100, out uint port))
-                continue;
-            _evtchn.Unmask(port);
-            if (_vcpuOfPort.TryGetValue(port, out int vcpu))
-                Serve(vcpu);
+            // A request may have become READY before its port was bound: look at every slot once.
+            for (int v = 0; v < Vcpus; v++)
+                Serve(v);
+            while (!_stop)
+            {
+                if (!_evtchn.TryWait(100, out uint port))
+                    continue;
+                _evtchn.Unmask(port);
+                if (_vcpuOfPort.TryGetValue(port, out int vcpu))
+                    Serve(vcpu);
+            }
+        }
+        catch (XenException e)
+        {
+            // An unhandled exception on this thread would kill the process; the guest's vCPUs stall instead,
+            // and the failure is reported.
+            Faulted = e;
+            _log.LogCritical("dom{Domid}: ioreq server {Id} stopped: {Error}", _dm.Domid, Id, e.Message);
         }
     }
+
+    /// <summary>Set when the loop stopped because the event channel or a notification failed.</summary>
+    public XenException? Faulted { get; private set; }
 
     /// <summary>Answers the vCPU's request if one is READY (spurious events are ignored).</summary>
     private void Serve(int vcpu)
