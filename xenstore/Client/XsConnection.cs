@@ -140,11 +140,13 @@ internal sealed class XsConnection : IAsyncDisposable
     private async Task ReadLoopAsync()
     {
         var header = new byte[XsHeader.Size];
+        // Buffered: one recv usually brings a whole reply (often several), instead of one per header and payload.
+        var input = new BufferedStream(_stream, 16384);
         try
         {
             while (true)
             {
-                var message = await XsFrameReader.ReadAsync(_stream, header, _shutdown.Token).ConfigureAwait(false);
+                var message = await XsFrameReader.ReadAsync(input, header, _shutdown.Token).ConfigureAwait(false);
                 if (message is null)
                 {
                     Fail(new XenStoreConnectionException("xenstored closed the connection"));

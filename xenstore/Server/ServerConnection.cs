@@ -46,11 +46,13 @@ internal sealed class ServerConnection
     {
         var writer = Task.Run(() => WriteLoopAsync(cancellationToken), CancellationToken.None);
         var header = new byte[XsHeader.Size];
+        // Buffered: one recv usually brings a whole request (or a pipelined batch).
+        var input = new BufferedStream(_stream, 16384);
         try
         {
             while (!Closed)
             {
-                var message = await XsFrameReader.ReadAsync(_stream, header, cancellationToken).ConfigureAwait(false);
+                var message = await XsFrameReader.ReadAsync(input, header, cancellationToken).ConfigureAwait(false);
                 if (message is null)
                     break;
                 process(this, message);
