@@ -1,0 +1,86 @@
+# Helpers for Xen lab scenarios (sourced in dom0: `. "$LAB_LIB"`). scripts/xen-lab/run puts
+# this file on the lab disk as /lab/in/lib.sh.
+#
+# Environment of a scenario (dom0, root, cwd $LAB_OUT, stdin /dev/null):
+#   LAB_IN=/lab/in  LAB_OUT=/lab/out (copied back to the host: --out DIR)  LAB_FILES=/lab/in/files
+#   LAB_GUEST_KERNEL, LAB_GUEST_INITRD   the guest harness kernel (bzImage) + initramfs
+#   LAB_NVDIMM_SIZE (bytes)  LAB_HOST_BACKING (host path of the outer NVDIMM's backing file)
+#   PATH starts with /lab/in/bin (xen-vnvdimm, when the host published it)
+#
+#   lab_time NAME SECONDS        prints "LAB-TIME NAME=SECONDS" (collected by run)
+#   lab_now                      dom0 uptime in seconds (for timing)
+#   lab_guest_initrd SCRIPT OUT  OUT = guest harness initramfs + SCRIPT as /guest-script.sh
+#   lab_hvm_cfg NAME INITRD [EXTRA_CFG_LINE]...   prints an xl config (HVM, direct kernel boot,
+#                                serial to $LAB_OUT/guest-NAME.console, no VNC/VGA)
+#   lab_wait_gone NAME SECONDS   waits until domain NAME no longer exists (1 on timeout)
+#   lab_wait_console NAME REGEX SECONDS   waits for REGEX in the guest console file
+#   lab_guest_exit NAME          the guest script's status from its GUEST-EXIT= line (or empty)
+#   lab_check DESCRIPTION CMD... runs CMD, prints "LAB-CHECK ok|FAIL: DESCRIPTION", counts failures
+#   lab_result                   returns the number of failed checks (use as `exit $(lab_result)`)
+
+LAB_FAILS=0
+lab_now() { cut -d' ' -f1 /proc/uptime; }
+lab_time() { echo "LAB-TIME $1=$2"; }
+lab_elapsed() { awk -v a="$1" -v b="$(lab_now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+lab_check() {
+  local what="$1"; shift
+  if "$@"; then echo "LAB-CHECK ok: $what"
+  else echo "LAB-CHECK FAIL: $what"; LAB_FAILS=$((LAB_FAILS + 1)); fi
+}
+lab_result() { echo "$LAB_FAILS"; }
+
+lab_guest_initrd() {
+  local script="$1" out="$2" d
+  d="$(mktemp -d)"
+  cp "$script" "$d/guest-script.sh" && chmod 0755 "$d/guest-script.sh"
+  (cd "$d" && echo guest-script.sh | busybox cpio -o -H newc -R 0:0 2>/dev/null) | gzip -1 >"$d/extra.gz"
+  cat "$LAB_GUEST_INITRD" "$d/extra.gz" >"$out"
+  rm -rf "$d"
+}
+
+lab_hvm_cfg() {
+  local name="$1" initrd="$2"; shift 2
+  cat <<EOF
+name = "$name"
+type = "hvm"
+memory = 512
+vcpus = 1
+kernel = "$LAB_GUEST_KERNEL"
+ramdisk = "$initrd"
+cmdline = "console=ttyS0 quiet panic=-1 oops=panic acpi_no_memhotplug mitigations=off tsc=reliable no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init ipv6.disable=1 rdinit=/init"
+serial = "file:$LAB_OUT/guest-$name.console"
+vnc = 0
+vga = "none"
+sdl = 0
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+device_model_version = "qemu-xen"
+device_model_override = "/usr/libexec/xen-qemu-system-i386"
+EOF
+  local l
+  for l in "$@"; do printf '%s\n' "$l"; done
+}
+
+lab_wait_gone() {
+  local name="$1" secs="$2" i=0
+  while xl domid "$name" >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -gt $((secs * 2)) ] && return 1
+    sleep 0.5
+  done
+  return 0
+}
+
+lab_wait_console() {
+  local name="$1" re="$2" secs="$3" i=0 f="$LAB_OUT/guest-$1.console"
+  until [ -f "$f" ] && tr -d '\r' <"$f" | grep -Eq "$re"; do
+    i=$((i + 1)); [ $i -gt $((secs * 5)) ] && return 1
+    sleep 0.2
+  done
+  return 0
+}
+
+lab_guest_exit() {
+  tr -d '\r' <"$LAB_OUT/guest-$1.console" 2>/dev/null | sed -n 's/.*GUEST-EXIT=\([0-9][0-9]*\).*/\1/p' | tail -n 1
+}
