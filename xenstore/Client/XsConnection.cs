@@ -41,13 +41,23 @@ internal sealed class XsConnection : IAsyncDisposable
         get { lock (_lock) return _failure; }
     }
 
-    /// <summary>Sends one request and awaits its reply; ERROR replies become <see cref="XenStoreException"/>.</summary>
+    /// <summary>
+    /// Sends one request and awaits its reply; ERROR replies become <see cref="XenStoreException"/>.
+    /// The timeout bounds the whole call: waiting to send, sending, and the reply. A send that cannot
+    /// finish in time (a server that stopped reading) breaks the connection, since a half-written
+    /// frame leaves the stream out of step.
+    /// </summary>
     public async Task<XsMessage> RequestAsync(XsMessageType type, uint transactionId, byte[] payload, string what,
                                               TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (payload.Length > XsLimits.PayloadMax)
             throw new XenStoreException(XenStoreErrno.E2BIG, $"{what}: request payload {payload.Length} exceeds {XsLimits.PayloadMax} bytes");
         cancellationToken.ThrowIfCancellationRequested();
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout != Timeout.InfiniteTimeSpan)
+            deadline.CancelAfter(timeout);
+        var token = deadline.Token;
 
         var reply = new TaskCompletionSource<XsMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         uint requestId;
@@ -63,19 +73,22 @@ internal sealed class XsConnection : IAsyncDisposable
         var frame = new XsMessage(type, requestId, transactionId, payload).Encode();
         try
         {
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _writeLock.WaitAsync(token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             lock (_lock) _pending.Remove(requestId);
-            throw;
+            throw Expired(what, timeout, cancellationToken);
         }
         try
         {
-            // Not cancellable once started: a half-written frame would desynchronise the stream.
-            await _stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
+            await _stream.WriteAsync(frame, token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (OperationCanceledException)
+        {
+            Fail(new XenStoreConnectionException($"sending {what} did not finish in time; connection abandoned"));
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             Fail(new XenStoreConnectionException($"sending {what} failed: {e.Message}", e));
         }
@@ -87,9 +100,9 @@ internal sealed class XsConnection : IAsyncDisposable
         XsMessage message;
         try
         {
-            message = await reply.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            message = await reply.Task.WaitAsync(token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        catch (OperationCanceledException)
         {
             lock (_lock)
             {
@@ -97,9 +110,7 @@ internal sealed class XsConnection : IAsyncDisposable
                 if (_pending.Remove(requestId))
                     _abandoned.Add(requestId);
             }
-            if (e is TimeoutException)
-                throw new TimeoutException($"{what}: no reply from xenstored within {timeout.TotalSeconds:0.###} s");
-            throw;
+            throw Expired(what, timeout, cancellationToken);
         }
 
         if (message.Type == XsMessageType.Error)
@@ -108,6 +119,15 @@ internal sealed class XsConnection : IAsyncDisposable
             throw new XenStoreException(errno, what);
         }
         return message;
+    }
+
+    private Exception Expired(string what, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            return new OperationCanceledException($"{what}: cancelled", cancellationToken);
+        if (Failure is { } failure)
+            return failure;
+        return new TimeoutException($"{what}: no reply from xenstored within {timeout.TotalSeconds:0.###} s");
     }
 
     /// <summary>Routes events carrying <paramref name="token"/> to <paramref name="events"/>.</summary>
