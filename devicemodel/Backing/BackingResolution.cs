@@ -72,6 +72,12 @@ public sealed class BackingResolution : IDisposable
     /// <summary>FIEMAP ioctls issued over all passes.</summary>
     public int FiemapCalls { get; internal set; }
 
+    /// <summary>Time of the first FIEMAP pass (building the list).</summary>
+    public TimeSpan FirstPassTime { get; internal set; }
+
+    /// <summary>Time of the second FIEMAP pass (verifying the list).</summary>
+    public TimeSpan VerifyPassTime { get; internal set; }
+
     /// <summary>Bytes written by zero-filling unwritten extents (0 unless asked for).</summary>
     public ulong ZeroFilledBytes { get; internal set; }
 

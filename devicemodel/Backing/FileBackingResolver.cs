@@ -65,6 +65,7 @@ internal static class FileBackingResolver
     {
         ulong partitionStart = r.Device!.PartitionStart;
         var before = file.Status();
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var refusals = new RefusalList();
         var builder = new RunBuilder(before.Size, partitionStart, r.Runs, refusals);
         using (var reader = new FiemapReader(file, 0, before.Size, sync: true, options.FiemapBatch))
@@ -75,6 +76,8 @@ internal static class FileBackingResolver
             r.FiemapCalls += reader.Calls;
         }
         r.Extents = builder.Extents;
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        r.FirstPassTime = System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1);
 
         var comparer = new RunComparer(r.Runs);
         var refusals2 = new RefusalList();
@@ -87,6 +90,7 @@ internal static class FileBackingResolver
             r.FiemapCalls += reader.Calls;
         }
         comparer.Finish();
+        r.VerifyPassTime = System.Diagnostics.Stopwatch.GetElapsedTime(t1);
         var after = file.Status();
 
         foreach (var refusal in refusals.Items)

@@ -1,13 +1,50 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using XenVnvdimm.Acpi.Nfit;
+using XenVnvdimm.DeviceModel.Backing.HostScan;
+using XenVnvdimm.DeviceModel.Backing.Sysfs;
 
 namespace XenVnvdimm.DeviceModel.Cli;
 
-/// <summary><c>xen-vnvdimm host-scan [--json]</c>: the host's pmem SPA ranges, cross-checked.</summary>
+/// <summary>
+/// <c>xen-vnvdimm host-scan [--json] [--sysfs DIR]</c>: the host's pmem SPA ranges from the NFIT, E820
+/// and the nd bus, cross-checked. Exit 0 when the sources agree, 1 when they disagree.
+/// </summary>
 internal static class HostScanCommand
 {
     public static int Run(CommandArgs args, ILoggerFactory logging)
     {
+        bool json = args.Flag("--json");
+        string root = args.Option("--sysfs") ?? "/sys";
         args.End();
-        throw new UserErrorException("not implemented yet");
+        HostScanReport report;
+        try
+        {
+            report = HostPmemScanner.Scan(new SysfsTree(root));
+        }
+        catch (NfitFormatException e)
+        {
+            throw new UserErrorException($"{root}/firmware/acpi/tables/NFIT: {e.Message}", e);
+        }
+        if (json)
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                nfit = report.Nfit.Select(Json),
+                e820 = report.E820.Select(Json),
+                regions = report.Regions.Select(Json),
+                disagreements = report.Disagreements,
+            }, new JsonSerializerOptions { WriteIndented = true }));
+        else
+        {
+            foreach (var r in report.Nfit.Concat(report.E820).Concat(report.Regions))
+                Console.Out.WriteLine($"{r.Source,-5} {r.Name,-40} 0x{r.Start:x16}-0x{r.End:x16} {r.Length >> 20} MiB");
+            if (report.Nfit.Count + report.E820.Count + report.Regions.Count == 0)
+                Console.Out.WriteLine("no persistent memory found");
+            foreach (string d in report.Disagreements)
+                Console.Out.WriteLine($"DISAGREE {d}");
+        }
+        return report.Disagreements.Count == 0 ? 0 : 1;
     }
+
+    private static object Json(PmemRange r) => new { source = r.Source, name = r.Name, start = r.Start, length = r.Length };
 }

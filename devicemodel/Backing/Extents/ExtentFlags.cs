@@ -26,6 +26,8 @@ internal static class ExtentFlags
     /// <summary>The reason an extent with <paramref name="flags"/> is refused, or null if it is mappable.</summary>
     public static RefusalReason? Refusal(uint flags)
     {
+        if ((flags & ~Harmless) == 0)
+            return null; // the common case, kept off the table walk
         foreach (var (flag, reason, _) in s_refused)
             if ((flags & flag) != 0)
                 return reason;

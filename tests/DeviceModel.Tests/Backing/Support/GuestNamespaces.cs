@@ -17,6 +17,8 @@ public sealed partial class GuestNamespaces : IDisposable
     private const string Script = """
         set -e
         kv() { echo "KV $1=$2"; }
+        echo NFIT-HEX-BEGIN; od -An -tx1 -v /sys/firmware/acpi/tables/NFIT; echo NFIT-HEX-END
+        for m in /sys/firmware/memmap/*; do kv "memmap.$(basename $m)" "$(cat $m/start) $(cat $m/end) $(cat $m/type)"; done
         ndctl create-namespace -f -e namespace0.0 -m fsdax >/dev/null
         ndctl create-namespace -f -e namespace1.0 -m devdax >/dev/null
         for d in /sys/bus/nd/devices/namespace* /sys/bus/nd/devices/region* /sys/bus/nd/devices/pfn* /sys/bus/nd/devices/dax*; do
@@ -67,12 +69,18 @@ public sealed partial class GuestNamespaces : IDisposable
         int begin = Console.IndexOf("FILEFRAG-BEGIN", StringComparison.Ordinal);
         int end = Console.IndexOf("FILEFRAG-END", StringComparison.Ordinal);
         GuestFilefrag = Filefrag.Parse(Console[begin..end]);
+        int nb = Console.IndexOf("NFIT-HEX-BEGIN", StringComparison.Ordinal) + "NFIT-HEX-BEGIN".Length;
+        int ne = Console.IndexOf("NFIT-HEX-END", StringComparison.Ordinal);
+        Nfit = Convert.FromHexString(string.Concat(Console[nb..ne].Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)));
     }
 
     public string FsdaxImage { get; }
     public string DevdaxImage { get; }
     public string Console { get; }
     public Dictionary<string, string> Values { get; } = [];
+
+    /// <summary>The guest's /sys/firmware/acpi/tables/NFIT (QEMU's).</summary>
+    public byte[] Nfit { get; }
     internal List<FilefragExtent> GuestFilefrag { get; }
 
     public ulong Number(string key)
