@@ -11,21 +11,20 @@ namespace XenVnvdimm.DeviceModel.Xen;
 internal sealed unsafe class Domctl : IDisposable
 {
     private readonly Privcmd _privcmd;
-    private readonly ILogger _log;
     private readonly HypercallBuffer _buffer;
     private readonly Lock _lock = new();
-    private uint? _version;
+    private readonly InterfaceVersionProbe _probe;
 
     /// <summary>Creates a client with its own locked buffer.</summary>
     public Domctl(Privcmd privcmd, ILogger log)
     {
         _privcmd = privcmd;
-        _log = log;
         _buffer = privcmd.AllocateBuffer((nuint)sizeof(xen_domctl));
+        _probe = new InterfaceVersionProbe("DOMCTL", DomctlVersions.Candidates, log);
     }
 
     /// <summary>The interface version the hypervisor accepted, once known.</summary>
-    public uint? InterfaceVersion => _version;
+    public uint? InterfaceVersion => _probe.Accepted;
 
     /// <summary>XEN_DOMCTL_iomem_permission: 0 or a negated errno.</summary>
     public long IomemPermission(ushort domid, ulong firstMfn, ulong count, bool allow)
@@ -62,19 +61,9 @@ internal sealed unsafe class Domctl : IDisposable
     {
         lock (_lock)
         {
-            if (_version is uint known)
-                return IssueWith(ref domctl, known);
-            long rc = -XenConstants.XEN_EACCES;
-            foreach (uint candidate in DomctlVersions.Candidates)
-            {
-                rc = IssueWith(ref domctl, candidate);
-                if (rc != -XenConstants.XEN_EACCES)
-                {
-                    _version = candidate;
-                    _log.LogDebug("hypervisor accepts DOMCTL interface version {Version:#x}", candidate);
-                    return rc;
-                }
-            }
+            var copy = domctl;
+            long rc = _probe.Issue(version => IssueWith(ref copy, version));
+            domctl = copy;
             return rc;
         }
     }

@@ -58,7 +58,7 @@ internal static class DomctlConstants
     /// <summary>The version of the headers this program is checked against (Xen 4.17).</summary>
     public const uint XEN_DOMCTL_INTERFACE_VERSION = 0x15;
 
-    /// <summary>SYSCTL interface version of Xen 4.17 (no SYSCTL is issued today; kept for the probe list).</summary>
+    /// <summary>SYSCTL interface version of Xen 4.17 (see <see cref="SysctlVersions"/>).</summary>
     public const uint XEN_SYSCTL_INTERFACE_VERSION = 0x15;
 }
 
@@ -70,4 +70,13 @@ internal static class DomctlConstants
 internal static class DomctlVersions
 {
     public static readonly uint[] Candidates = [0x15, 0x16, 0x17, 0x18];
+}
+
+/// <summary>
+/// SYSCTL interface versions: 0x15 from Xen 4.17 to 4.20, 0x16 from 4.21. No SYSCTL is issued today; a
+/// SYSCTL client would probe these with <see cref="Xen.InterfaceVersionProbe"/> as DOMCTLs do.
+/// </summary>
+internal static class SysctlVersions
+{
+    public static readonly uint[] Candidates = [0x15, 0x16];
 }
