@@ -126,8 +126,16 @@ int main(void)
         begin("restrict", IOCTL_PRIVCMD_RESTRICT); hex(&dom, sizeof(dom)); end();
     }
     {
-        struct ioctl_evtchn_bind_interdomain b = { .remote_domain = DOM, .remote_port = 5 };
+        struct ioctl_evtchn_bind_interdomain b = { .remote_domain = DOM, .remote_port = 2 };
         begin("evtchn_bind_interdomain", IOCTL_EVTCHN_BIND_INTERDOMAIN); hex(&b, sizeof(b)); end();
+    }
+    {
+        struct ioctl_evtchn_notify n = { .port = 1 };
+        begin("evtchn_notify", IOCTL_EVTCHN_NOTIFY); hex(&n, sizeof(n)); end();
+    }
+    {
+        struct ioctl_evtchn_unbind u = { .port = 1 };
+        begin("evtchn_unbind", IOCTL_EVTCHN_UNBIND); hex(&u, sizeof(u)); end();
     }
     {
         struct ioctl_evtchn_restrict_domid r = { .domid = DOM };
