@@ -155,8 +155,11 @@ public sealed class ClientServerTests : IAsyncLifetime
         Assert.Equal("@introduceDomain", (await Next(intro)).Path);
         Assert.True(_server.Server.ReleaseDomain(13));
         Assert.Equal("@releaseDomain", (await Next(release)).Path);
-        // Not writable nodes.
+        // Not writable nodes, but they have permissions (libxl opens them to stubdoms).
         Assert.Equal(XenStoreErrno.EINVAL, await ErrorOf(() => _client.WriteAsync("@releaseDomain", "x")));
+        Assert.Equal("n0", (await _client.GetPermissionsAsync("@releaseDomain")).ToString());
+        await _client.SetPermissionsAsync("@releaseDomain", XenStorePermissions.Parse("n0 r4"));
+        Assert.Equal("n0 r4", (await _client.GetPermissionsAsync("@releaseDomain")).ToString());
     }
 
     [Fact]

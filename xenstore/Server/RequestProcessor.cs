@@ -105,6 +105,11 @@ internal sealed class RequestProcessor(ServerState state)
         var args = XsPayload.Split(request.Payload.Span, out var rest);
         if (args.Count != 1 || rest is not null)
             return XenStoreErrno.EINVAL;
+        if (request.Type == XsMessageType.GetPerms && state.SpecialPermissions.TryGetValue(args[0], out var special))
+        {
+            Reply(connection, request, request.Type, XsPayload.Strings([.. special.ToStrings()]));
+            return null;
+        }
         if (!TryResolve(connection, args[0], out var path))
             return XenStoreErrno.EINVAL;
         var error = WithView(connection, request, out var ops, out var tx);
