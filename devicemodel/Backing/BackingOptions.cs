@@ -36,6 +36,9 @@ public sealed record BackingOptions
     /// <summary>The mount table to read.</summary>
     public string MountInfoPath { get; init; } = "/proc/self/mountinfo";
 
+    /// <summary>Where block device nodes live (raw namespaces are read here for a stray info block).</summary>
+    public string DevDirectory { get; init; } = "/dev";
+
     /// <summary>Extents per FIEMAP call.</summary>
     public int FiemapBatch { get; init; } = Extents.FiemapReader.DefaultBatch;
 }

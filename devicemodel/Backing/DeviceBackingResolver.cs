@@ -34,6 +34,7 @@ internal static class DeviceBackingResolver
             Namespace = device.Namespace,
         };
         DeviceMapping.ChooseSpa(r, options, device.DiskSize);
+        DeviceMapping.ProtectRawMetadata(r, options);
         r.Alignment = options.Alignment ?? r.Namespace?.Alignment ?? ResolvedRun.PageSize;
         CheckSize(r);
         RefuseIfMounted(r, options, status.RdevMajor);

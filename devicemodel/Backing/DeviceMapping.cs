@@ -22,7 +22,30 @@ internal static class DeviceMapping
         }
         r.Namespace = r.Device.Namespace;
         ChooseSpa(r, options, r.Device.DiskSize);
-        return true;
+        return ProtectRawMetadata(r, options);
+    }
+
+    /// <summary>
+    /// A raw namespace exposes its whole range, info block included. When one holds a pfn/dax info block
+    /// (a namespace forced to raw mode), its first dataoff bytes are metadata: the SPA window starts
+    /// after them so runs there are refused. Returns false when the info block is corrupt.
+    /// </summary>
+    public static bool ProtectRawMetadata(BackingResolution r, BackingOptions options)
+    {
+        if (r.Namespace is not { Mode: "raw" } ns || r.Device is not { } device || r.Spa is null)
+            return true;
+        string node = Path.Combine(options.DevDirectory, device.Disk);
+        try
+        {
+            if (RawInfoBlock.Read(node, ns.Size) is { } block)
+                r.Spa = r.Spa with { WindowStart = ns.Start + block.DataOffset, WindowEnd = ns.Start + ns.Size - block.EndTruncation };
+            return true;
+        }
+        catch (InfoBlock.InfoBlockFormatException e)
+        {
+            r.AddRefusal(new Refusal(RefusalReason.InfoBlock, 0, r.Size, $"{node}: {e.Message}"));
+            return false;
+        }
     }
 
     /// <summary>Uses the namespace's SPA, else the assumed base, else refuses as not pmem.</summary>

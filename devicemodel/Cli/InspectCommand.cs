@@ -42,9 +42,10 @@ internal static class InspectCommand
             log.LogWarning("{Path}: wrote {Bytes} zero bytes over unwritten extents (--zero-unwritten)", resolution.Path, resolution.ZeroFilledBytes);
         if (json)
         {
-            using var stdout = Console.OpenStandardOutput();
-            BackingReportWriter.WriteJson(stdout, resolution, summary);
-            stdout.WriteByte((byte)'\n');
+            // Through Console.Out, so callers that redirect it (tests, hosts) get the report.
+            using var buffer = new MemoryStream();
+            BackingReportWriter.WriteJson(buffer, resolution, summary);
+            Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
         }
         else
             BackingReportWriter.WriteText(Console.Out, resolution, summary);

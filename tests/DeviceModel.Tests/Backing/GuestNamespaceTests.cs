@@ -11,7 +11,8 @@ namespace XenVnvdimm.Tests.Backing;
 /// Real info blocks: a guest's own ndctl wrote them into QEMU NVDIMM backing files; the host parses
 /// them and must agree with the guest's sysfs, and resolves the guest's DAX file from the image.
 /// </summary>
-public sealed class GuestNamespaceTests : IClassFixture<GuestNamespaces>
+[Collection(GuestNamespacesCollection.Name)]
+public sealed class GuestNamespaceTests
 {
     private readonly GuestNamespaces _guest;
 

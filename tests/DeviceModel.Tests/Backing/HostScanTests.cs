@@ -10,7 +10,8 @@ namespace XenVnvdimm.Tests.Backing;
 /// host-scan against a tree built from a real guest's firmware files: QEMU's NFIT, the guest's
 /// /sys/firmware/memmap and its nd regions. The guest kernel's regions are the expected ranges.
 /// </summary>
-public sealed class HostScanTests : IClassFixture<GuestNamespaces>
+[Collection(GuestNamespacesCollection.Name)]
+public sealed class HostScanTests
 {
     private readonly GuestNamespaces _guest;
 

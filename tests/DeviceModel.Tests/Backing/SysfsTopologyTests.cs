@@ -1,5 +1,6 @@
 using XenVnvdimm.DeviceModel.Backing;
 using XenVnvdimm.DeviceModel.Backing.Sysfs;
+using XenVnvdimm.Tests.Backing.Support;
 using Xunit;
 
 namespace XenVnvdimm.Tests.Backing;
@@ -11,50 +12,13 @@ namespace XenVnvdimm.Tests.Backing;
 /// </summary>
 public sealed class SysfsTopologyTests : IDisposable
 {
-    private const string Bus = "devices/platform/ACPI0012:00/ndbus0";
-    private readonly string _root = Directory.CreateTempSubdirectory("xvn-sysfs-").FullName;
-    private SysfsTree Tree => new(_root);
+    private const string Bus = SyntheticSysfs.Bus;
+    private readonly SyntheticSysfs _sys = new();
+    private SysfsTree Tree => new(_sys.Root);
 
-    private void Attr(string dir, string name, string value)
-    {
-        Directory.CreateDirectory(Path.Combine(_root, dir));
-        File.WriteAllText(Path.Combine(_root, dir, name), value + "\n");
-    }
-
-    private void Link(string at, string target)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_root, at))!);
-        File.CreateSymbolicLink(Path.Combine(_root, at), target);
-    }
-
-    private void Region(string name, string start, string size)
-    {
-        Attr($"{Bus}/{name}", "resource", start);
-        Attr($"{Bus}/{name}", "size", size);
-    }
-
-    private void FsdaxPmem0(bool partition)
-    {
-        Region("region0", "0x100000000", "268435456");
-        Attr($"{Bus}/region0/namespace0.0", "resource", "0x100000000");
-        Attr($"{Bus}/region0/namespace0.0", "size", "268435456");
-        Attr($"{Bus}/region0/namespace0.0", "mode", "fsdax");
-        string pfn = $"{Bus}/region0/pfn0.0";
-        Attr(pfn, "resource", "0x100600000");
-        Attr(pfn, "size", "262144000");
-        Attr(pfn, "align", "2097152");
-        Attr(pfn, "namespace", "namespace0.0");
-        Attr($"{pfn}/block/pmem0", "size", "512000");
-        Link($"{pfn}/block/pmem0/device", "../../../pfn0.0");
-        Link("dev/block/259:0", $"../../{pfn}/block/pmem0");
-        if (partition)
-        {
-            Attr($"{pfn}/block/pmem0/pmem0p1", "partition", "1");
-            Attr($"{pfn}/block/pmem0/pmem0p1", "start", "4096");
-            Attr($"{pfn}/block/pmem0/pmem0p1", "size", "507904");
-            Link("dev/block/259:1", $"../../{pfn}/block/pmem0/pmem0p1");
-        }
-    }
+    private void Attr(string dir, string name, string value) => _sys.Attr(dir, name, value);
+    private void Region(string name, string start, string size) => _sys.Region(name, start, size);
+    private void FsdaxPmem0(bool partition) => _sys.FsdaxPmem0("259:0", partition ? "259:1" : null);
 
     [Fact]
     public void FsdaxDiskStartsAtThePfnDataOffset()
@@ -90,13 +54,7 @@ public sealed class SysfsTopologyTests : IDisposable
     [Fact]
     public void RawNamespaceIsItsOwnDataWindow()
     {
-        Region("region2", "0x200000000", "1073741824");
-        string ns = $"{Bus}/region2/namespace2.0";
-        Attr(ns, "resource", "0x200000000");
-        Attr(ns, "size", "1073741824");
-        Attr($"{ns}/block/pmem2", "size", "2097152");
-        Link($"{ns}/block/pmem2/device", "../../../namespace2.0");
-        Link("dev/block/259:4", $"../../{ns}/block/pmem2");
+        _sys.RawPmem2("259:4", 1UL << 30);
         var dev = BlockDevice.Read(Tree, 259, 4);
         Assert.Equal("raw", dev.Namespace!.Mode);
         Assert.Equal(0UL, dev.Namespace.DataOffset);
@@ -110,25 +68,16 @@ public sealed class SysfsTopologyTests : IDisposable
     [Fact]
     public void DevdaxDeviceResolvesToItsNamespace()
     {
-        Region("region1", "0x110000000", "134217728");
-        Attr($"{Bus}/region1/namespace1.0", "resource", "0x110000000");
-        Attr($"{Bus}/region1/namespace1.0", "size", "134217728");
+        _sys.Dax10();
         string nd = $"{Bus}/region1/dax1.0";
-        Attr(nd, "resource", "0x110400000");
-        Attr(nd, "size", "130023424");
-        Attr(nd, "align", "2097152");
-        Attr(nd, "namespace", "namespace1.0");
-        Attr($"{nd}/dax1.0", "resource", "0x110400000");
-        Attr($"{nd}/dax1.0", "size", "130023424");
-        Attr($"{nd}/dax1.0", "align", "2097152");
-        var ns = NdTopology.FromDaxDevice(Path.Combine(_root, nd, "dax1.0"))!;
+        var ns = NdTopology.FromDaxDevice(Path.Combine(_sys.Root, nd, "dax1.0"))!;
         Assert.Equal(("namespace1.0", "devdax"), (ns.Name, ns.Mode));
         Assert.Equal(0x400000UL, ns.DataOffset);
         Assert.Equal(0x110400000UL, SpaMap.ForNamespace(ns).DeviceSpaBase);
 
         // A dax device resized below its nd_dax data (dynamic dax) is refused.
         Attr($"{nd}/dax1.0", "size", "2097152");
-        Assert.Throws<InvalidDataException>(() => NdTopology.FromDaxDevice(Path.Combine(_root, nd, "dax1.0")));
+        Assert.Throws<InvalidDataException>(() => NdTopology.FromDaxDevice(Path.Combine(_sys.Root, nd, "dax1.0")));
     }
 
     [Fact]
@@ -157,10 +106,10 @@ public sealed class SysfsTopologyTests : IDisposable
 
     private InvalidDataException NdTopologyFromName(string name)
     {
-        string dir = Path.Combine(_root, Bus, "region0", name);
+        string dir = Path.Combine(_sys.Root, Bus, "region0", name);
         Directory.CreateDirectory(dir);
         return Assert.Throws<InvalidDataException>(() => NdTopology.FromDiskDevice(dir));
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _sys.Dispose();
 }
