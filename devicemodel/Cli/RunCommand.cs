@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Platforms.Qemu;
+
+namespace XenVnvdimm.DeviceModel.Cli;
+
+/// <summary>
+/// <c>xen-vnvdimm run --platform qemu --config FILE [--guest-script S] [--console-log F]</c>:
+/// runs a guest with its vNVDIMMs and serves its DSM calls until it exits; exits with the
+/// guest's status.
+/// </summary>
+internal static class RunCommand
+{
+    public static int Run(CommandArgs args, ILoggerFactory logging)
+    {
+        string platform = args.Option("--platform") ?? "qemu";
+        string config = args.Required("--config");
+        string? script = args.Option("--guest-script");
+        string? log = args.Option("--console-log");
+        string? dir = args.Option("--run-dir");
+        string? timeout = args.Option("--timeout");
+        args.End();
+        if (platform != "qemu")
+            throw new UserErrorException($"--platform '{platform}': only 'qemu' runs guests so far (xen and sim arrive with the lifecycle issue)");
+        if (script is not null && !File.Exists(script))
+            throw new UserErrorException($"--guest-script '{script}' does not exist");
+        int seconds = timeout is null ? 300 : int.TryParse(timeout, out int t) && t > 0 ? t : throw new UserErrorException($"--timeout '{timeout}' is not a positive number of seconds");
+
+        var options = new QemuRunOptions(config, script, log, dir, seconds);
+        return new QemuPlatform(options, logging).RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+}

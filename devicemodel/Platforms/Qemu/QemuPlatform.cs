@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using XenVnvdimm.Acpi.Ssdt;
+using XenVnvdimm.DeviceModel.Config;
+using XenVnvdimm.DeviceModel.Dsm;
+using XenVnvdimm.DeviceModel.Labels;
+using XenVnvdimm.DeviceModel.Layout;
+using XenVnvdimm.DeviceModel.Tables;
+
+namespace XenVnvdimm.DeviceModel.Platforms.Qemu;
+
+/// <summary>
+/// The embedded default platform: a real Linux guest under QEMU TCG with exactly the tables a
+/// Xen guest gets, the vNVDIMM backings as pc-dimms at the planned addresses, the DSM mailbox
+/// in guest RAM backed by a shared file (hidden from the guest with memmap=), the doorbell as
+/// QEMU's isa-debugcon on the doorbell port forwarding to our socket, and QMP for control.
+/// Resources are acquired in stages and released in reverse order.
+/// </summary>
+internal sealed class QemuPlatform
+{
+    private readonly QemuRunOptions _options;
+    private readonly ILoggerFactory _logging;
+    private readonly ILogger _logger;
+
+    public QemuPlatform(QemuRunOptions options, ILoggerFactory logging)
+    {
+        _options = options;
+        _logging = logging;
+        _logger = logging.CreateLogger("qemu");
+    }
+
+    /// <summary>Runs the guest to completion; returns the guest script's exit status.</summary>
+    public async Task<int> RunAsync(CancellationToken cancel)
+    {
+        // Stage 1: configuration, layout and tables (nothing acquired yet).
+        var config = VnvdimmConfig.Load(_options.ConfigPath, GuestPlatform.Qemu, _logger);
+        var layout = LayoutPlanner.Plan(config);
+        if (layout.MailboxGpa + MailboxProtocol.PageSize > _options.GuestMemory)
+            throw new UserErrorException($"dsm_mailbox 0x{layout.MailboxGpa:x} is outside the qemu guest's {_options.GuestMemory >> 20} MiB of RAM");
+        if (layout.Devices.Count > 8)
+            throw new UserErrorException($"the qemu platform has 8 memory slots; {layout.Devices.Count} vnvdimms configured");
+        var tables = GuestTables.Build(layout);
+
+        var undo = new Stack<IDisposable>();
+        try
+        {
+            string dir = _options.RunDirectory ?? Directory.CreateTempSubdirectory("xen-vnvdimm-qemu-").FullName;
+            if (_options.RunDirectory is null)
+                undo.Push(new Cleanup(() => Directory.Delete(dir, recursive: true)));
+            Directory.CreateDirectory(dir);
+            string nfit = Path.Combine(dir, "NFIT.bin"), ssdt = Path.Combine(dir, "SSDT.aml");
+            File.WriteAllBytes(nfit, tables.Nfit);
+            File.WriteAllBytes(ssdt, tables.Ssdt);
+
+            // Stage 2: guest RAM file and the mailbox page inside it.
+            string ram = Path.Combine(dir, "guest-ram");
+            using (var f = new FileStream(ram, FileMode.Create))
+                f.SetLength((long)_options.GuestMemory);
+            var mailbox = new MailboxMapping(ram, layout.MailboxGpa, MailboxProtocol.PageSize);
+            undo.Push(mailbox);
+
+            // Stage 3: label stores (locked while the guest runs) and the DSM service.
+            var devices = new List<DsmDevice>();
+            foreach (var d in layout.Devices)
+            {
+                ILabelStore? labels = null;
+                if (d.LabelFile is not null)
+                {
+                    var store = FileLabelStore.Open(d.LabelFile, checked((int)d.LabelSize));
+                    undo.Push(store);
+                    labels = store;
+                }
+                devices.Add(new DsmDevice(d.Handle, labels));
+            }
+            var fit = new StaticFitSource(GuestTables.BuildNfit(layout).ToFitBuffer());
+            var dsm = new DsmService(devices, fit, _logging.CreateLogger("dsm"));
+            object pageLock = new();
+            dsm.Publish(mailbox.Page);
+
+            // Stage 4: doorbell socket, then the guest.
+            var doorbell = new DoorbellSocket(Path.Combine(dir, "doorbell.sock"));
+            undo.Push(doorbell);
+            string qmp = Path.Combine(dir, "qmp.sock");
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            var serve = doorbell.ServeAsync(() => { lock (pageLock) dsm.HandleDoorbell(mailbox.Page); }, stop.Token);
+            var keeper = KeepSignatureAsync(dsm, mailbox, pageLock, stop.Token);
+
+            var harness = StartHarness(layout, nfit, ssdt, ram, doorbell.Path, qmp);
+            undo.Push(new Cleanup(() =>
+            {
+                if (!harness.HasExited)
+                    harness.Kill(entireProcessTree: true);
+                harness.Dispose();
+            }));
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; _ = PowerOffAsync(qmp); });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; _ = PowerOffAsync(qmp); });
+
+            await harness.WaitForExitAsync(cancel);
+            stop.Cancel();
+            await Task.WhenAll(Quietly(serve), Quietly(keeper));
+            _logger.LogInformation("guest exited with status {Status}; DSM calls served: {Calls}", harness.ExitCode, dsm.Statistics);
+            return harness.ExitCode;
+        }
+        finally
+        {
+            while (undo.Count > 0)
+            {
+                try { undo.Pop().Dispose(); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _logger.LogWarning("cleanup: {Message}", e.Message); }
+            }
+        }
+    }
+
+    private Process StartHarness(GuestLayout layout, string nfit, string ssdt, string ram, string doorbellSocket, string qmpSocket)
+    {
+        var psi = new ProcessStartInfo(GuestHarness.Locate()) { UseShellExecute = false };
+        void Add(params string[] a) { foreach (var s in a) psi.ArgumentList.Add(s); }
+        void Qemu(params string[] a) { foreach (var s in a) Add("--qemu-arg", s); }
+
+        Add("--mem", (_options.GuestMemory >> 20).ToString(CultureInfo.InvariantCulture) + "M", "--ram-file", ram);
+        // Hide the mailbox page from the guest's memory manager.
+        Add("--append", $"memmap=4K${"0x" + layout.MailboxGpa.ToString("x", CultureInfo.InvariantCulture)}");
+        Add("--table", nfit, "--table", ssdt, "--timeout", _options.TimeoutSeconds.ToString(CultureInfo.InvariantCulture));
+        foreach (var d in layout.Devices)
+        {
+            Qemu("-object", $"memory-backend-file,id=xv{d.Slot},share=on,mem-path={d.Backend},size={d.Size}",
+                 "-device", $"pc-dimm,id=xvd{d.Slot},memdev=xv{d.Slot},addr=0x{d.Gpa:x}");
+        }
+        Qemu("-chardev", $"socket,id=xvdb,path={doorbellSocket}",
+             "-device", $"isa-debugcon,iobase=0x{layout.DoorbellPort:x},chardev=xvdb",
+             "-qmp", $"unix:{qmpSocket},server=on,wait=off");
+        if (_options.ConsoleLog is not null)
+            Add("--log", _options.ConsoleLog, "--quiet");
+        if (_options.GuestScript is not null)
+            Add("--script", _options.GuestScript);
+        else
+            Add("-c", "ndctl list -RDN");
+
+        _logger.LogDebug("starting guest: {Harness} {Args}", psi.FileName, string.Join(' ', psi.ArgumentList));
+        return Process.Start(psi) ?? throw new UserErrorException($"cannot start {psi.FileName}");
+    }
+
+    /// <summary>
+    /// Re-publishes the signature if guest firmware cleared the page before the kernel reserved
+    /// it; a request in flight is never disturbed (the page is only rewritten when idle and unsigned).
+    /// </summary>
+    private static async Task KeepSignatureAsync(DsmService dsm, MailboxMapping mailbox, object pageLock, CancellationToken cancel)
+    {
+        while (!cancel.IsCancellationRequested)
+        {
+            await Task.Delay(100, cancel);
+            lock (pageLock)
+            {
+                var page = mailbox.Page;
+                uint sig = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(page);
+                uint state = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(page[MailboxProtocol.StateOffset..]);
+                if (sig != MailboxProtocol.Signature && state == MailboxProtocol.StateIdle)
+                    dsm.Publish(page);
+            }
+        }
+    }
+
+    private async Task PowerOffAsync(string qmpSocket)
+    {
+        _logger.LogWarning("signal received: stopping the guest");
+        try
+        {
+            await using var qmp = await QmpClient.ConnectAsync(qmpSocket, TimeSpan.FromSeconds(5), CancellationToken.None);
+            await qmp.ExecuteAsync("quit", CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            _logger.LogWarning("QMP quit failed: {Message}", e.Message);
+        }
+    }
+
+    private static async Task Quietly(Task t)
+    {
+        try { await t; }
+        catch (OperationCanceledException) { }
+        catch (IOException) { }
+        catch (System.Net.Sockets.SocketException) { }
+    }
+
+    private sealed class Cleanup(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
+    private sealed class StaticFitSource(byte[] fit) : IFitSource
+    {
+        public ReadOnlyMemory<byte> Fit => fit;
+        public long Generation => 0;
+    }
+}
