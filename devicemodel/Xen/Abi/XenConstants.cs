@@ -32,21 +32,3 @@ internal static class XenConstants
     /// <summary>xen/version.h: returns (major &lt;&lt; 16) | minor.</summary>
     public const uint XENVER_version = 0;
 }
-
-/// <summary>Values that are not in the public headers (internal to Xen, or conventions).</summary>
-internal static class XenInternal
-{
-    /// <summary>Xen's internal "preempted, continue" code: never exposed to callers, turned into a continuation.</summary>
-    public const int ERESTART = 85;
-
-    public const int PageShift = 12;
-    public const ulong PageSize = 1UL << PageShift;
-}
-
-/// <summary>Marks a static class whose constants <c>xen-vnvdimm abi</c> reports.</summary>
-[AttributeUsage(AttributeTargets.Class)]
-internal sealed class AbiConstantsAttribute : Attribute;
-
-/// <summary>Marks a struct whose size and field offsets <c>xen-vnvdimm abi</c> reports.</summary>
-[AttributeUsage(AttributeTargets.Struct)]
-internal sealed class AbiStructAttribute : Attribute;

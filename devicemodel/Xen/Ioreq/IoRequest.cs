@@ -21,9 +21,3 @@ internal readonly record struct IoRequest(int Vcpu, IoSpace Space, bool IsRead, 
 
 /// <summary>Handles one access; for reads the return value (masked to the access size) goes to the guest.</summary>
 internal delegate ulong IoHandler(IoRequest request);
-
-/// <summary>A port or MMIO range (inclusive) an ioreq server claims.</summary>
-/// <param name="Space">Port or memory.</param>
-/// <param name="First">First port / address.</param>
-/// <param name="Last">Last port / address (inclusive, like XEN_DMOP_map_io_range_to_ioreq_server).</param>
-internal readonly record struct IoRange(IoSpace Space, ulong First, ulong Last);

@@ -17,6 +17,3 @@ internal interface IPmemMapper
     /// <summary>Removes everything this mapper mapped, newest first; safe to call twice.</summary>
     void Unmap();
 }
-
-/// <summary>The hypervisor lacks the interface a mapper needs (e.g. -ENOSYS); nothing was mapped.</summary>
-internal sealed class PmemInterfaceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
