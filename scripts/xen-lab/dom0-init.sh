@@ -41,6 +41,7 @@ finish() {
   cp -r /var/log/xen /lab/out/logs/ 2>/dev/null
   sync
   cd /
+  kill -TERM -1 2>/dev/null; sleep 0.5   # everything but init: nothing may keep /lab busy
   umount /lab 2>/dev/null || { sync; mount -o remount,ro /lab 2>/dev/null; }
   echo
   echo "LAB-EXIT=$rc"

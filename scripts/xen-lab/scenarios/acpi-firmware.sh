@@ -44,6 +44,7 @@ lab_guest_initrd guest.sh /tmp/acpifw.initrd
 lab_hvm_cfg acpifw /tmp/acpifw.initrd "acpi_firmware = \"$fw\"" "$iomem" >acpifw.cfg
 t0=$(lab_now)
 if xl create acpifw.cfg; then
+  lab_follow acpifw
   lab_check "guest sees /dev/pmem0" lab_wait_console acpifw 'LAB-GUEST-PMEM|GUEST-EXIT=' 400
   lab_time xl_create_to_guest_pmem "$(lab_elapsed "$t0")"
   lab_check "guest powered off" lab_wait_gone acpifw 180

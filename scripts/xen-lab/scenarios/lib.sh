@@ -5,6 +5,8 @@
 #   LAB_IN=/lab/in  LAB_OUT=/lab/out (copied back to the host: --out DIR)  LAB_FILES=/lab/in/files
 #   LAB_GUEST_KERNEL, LAB_GUEST_INITRD   the guest harness kernel (bzImage) + initramfs
 #   LAB_NVDIMM_SIZE (bytes)  LAB_HOST_BACKING (host path of the outer NVDIMM's backing file)
+#   LAB_GUEST_QUIET (default "quiet"; run --env LAB_GUEST_QUIET= for a verbose guest kernel:
+#                    every console byte is an emulated UART write, slow under TCG)
 #   PATH starts with /lab/in/bin (xen-vnvdimm, when the host published it)
 #
 #   lab_time NAME SECONDS        prints "LAB-TIME NAME=SECONDS" (collected by run)
@@ -12,6 +14,8 @@
 #   lab_guest_initrd SCRIPT OUT  OUT = guest harness initramfs + SCRIPT as /guest-script.sh
 #   lab_hvm_cfg NAME INITRD [EXTRA_CFG_LINE]...   prints an xl config (HVM, direct kernel boot,
 #                                serial to $LAB_OUT/guest-NAME.console, no VNC/VGA)
+#   lab_follow NAME              copies the guest's console live to the scenario's output, each
+#                                line prefixed "[NAME] " (stopped when the scenario exits)
 #   lab_wait_gone NAME SECONDS   waits until domain NAME no longer exists (1 on timeout)
 #   lab_wait_console NAME REGEX SECONDS   waits for REGEX in the guest console file
 #   lab_guest_exit NAME          the guest script's status from its GUEST-EXIT= line (or empty)
@@ -48,7 +52,7 @@ memory = 512
 vcpus = 1
 kernel = "$LAB_GUEST_KERNEL"
 ramdisk = "$initrd"
-cmdline = "console=ttyS0 quiet panic=-1 oops=panic acpi_no_memhotplug mitigations=off tsc=reliable no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init ipv6.disable=1 rdinit=/init"
+cmdline = "console=ttyS0 ${LAB_GUEST_QUIET-quiet} panic=-1 oops=panic acpi_no_memhotplug mitigations=off tsc=reliable no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init ipv6.disable=1 rdinit=/init"
 serial = "file:$LAB_OUT/guest-$name.console"
 vnc = 0
 vga = "none"
@@ -63,6 +67,21 @@ EOF
   for l in "$@"; do printf '%s\n' "$l"; done
 }
 
+LAB_FOLLOWERS=""
+lab_follow() {
+  local f="$LAB_OUT/guest-$1.console"
+  touch "$f"
+  tail -n +1 -F "$f" 2>/dev/null | tr -d '\r' | sed -u "s/^/[$1] /" &
+  LAB_FOLLOWERS="$LAB_FOLLOWERS $!"
+}
+lab_unfollow() {
+  sleep 0.5
+  # shellcheck disable=SC2086
+  [ -n "$LAB_FOLLOWERS" ] && pkill -P "$$" tail 2>/dev/null
+  LAB_FOLLOWERS=""
+}
+trap lab_unfollow EXIT
+
 lab_wait_gone() {
   local name="$1" secs="$2" i=0
   while xl domid "$name" >/dev/null 2>&1; do
@@ -72,10 +91,11 @@ lab_wait_gone() {
   return 0
 }
 
-lab_wait_console() {
+lab_wait_console() { # progress every 30 s: the domain's CPU time and console size
   local name="$1" re="$2" secs="$3" i=0 f="$LAB_OUT/guest-$1.console"
   until [ -f "$f" ] && tr -d '\r' <"$f" | grep -Eq "$re"; do
     i=$((i + 1)); [ $i -gt $((secs * 5)) ] && return 1
+    [ $((i % 150)) = 0 ] && echo "lab: waiting for $name ($((i / 5)) s): $(xl list "$name" 2>/dev/null | awk 'NR == 2 { print "state " $5 ", cpu " $6 " s" }'), console $(stat -c %s "$f" 2>/dev/null) bytes"
     sleep 0.2
   done
   return 0

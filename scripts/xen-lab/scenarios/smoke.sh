@@ -29,6 +29,7 @@ lab_guest_initrd guest.sh /tmp/smoke.initrd
 lab_hvm_cfg smoke /tmp/smoke.initrd >smoke.cfg
 t0=$(lab_now)
 if xl create smoke.cfg; then
+  lab_follow smoke
   lab_check "guest printed its marker" lab_wait_console smoke 'LAB-GUEST-HELLO' 400
   lab_time xl_create_to_guest_script "$(lab_elapsed "$t0")"
   lab_check "guest powered off" lab_wait_gone smoke 120

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace XenVnvdimm.Tests.Integration;
+
+/// <summary>Result of one <c>scripts/xen-lab/run</c> invocation.</summary>
+public sealed record XenLabResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
+{
+    /// <summary>Every <c>LAB-TIME name=seconds</c> pair printed by the run (summary and scenario).</summary>
+    public IReadOnlyDictionary<string, double> Times =>
+        Regex.Matches(Stdout + Stderr, @"LAB-TIME (?<pairs>[^\r\n]*)")
+            .SelectMany(m => Regex.Matches(m.Groups["pairs"].Value, @"(?<k>[a-z0-9_]+)=(?<v>[0-9.]+)"))
+            .GroupBy(m => m.Groups["k"].Value)
+            .ToDictionary(g => g.Key, g => double.Parse(g.Last().Groups["v"].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+    public override string ToString() =>
+        $"exit {ExitCode} after {Elapsed.TotalSeconds:F1}s\n--- stderr ---\n{Stderr}\n--- console ---\n{Stdout}";
+}
+
+/// <summary>
+/// Runs <c>scripts/xen-lab/run</c>: real Xen 4.17 + a Debian dom0 under QEMU TCG with emulated
+/// SVM. A missing tool is a failure, never a skip.
+/// </summary>
+public static class XenLab
+{
+    public static string RunScript => Path.Combine(GuestRunner.RepoRoot, "scripts", "xen-lab", "run");
+
+    public static string Scenario(string name) =>
+        Path.Combine(GuestRunner.RepoRoot, "scripts", "xen-lab", "scenarios", name);
+
+    /// <summary>Fails (Assert) when a host tool the lab needs is missing.</summary>
+    public static void RequireTools()
+    {
+        Assert.True(File.Exists(RunScript), $"Xen lab missing: {RunScript}");
+        Assert.True(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root",
+            "the Xen lab builds its dom0 image with debootstrap: run the tests as root");
+        foreach (var tool in new[] { "qemu-system-x86_64", "qemu-img", "debootstrap", "mkfs.ext4", "debugfs",
+                     "cpio", "gzip", "depmod", "modprobe", "timeout", "setsid", "flock", "dotnet" })
+            Assert.True(OnPath(tool), $"required tool '{tool}' is not on PATH (run scripts/setup)");
+        Assert.True(File.Exists("/bin/busybox"), "/bin/busybox missing (apt-get install busybox-static)");
+        Assert.True(Directory.EnumerateFiles("/boot", "vmlinuz-*").Any(),
+            "no /boot/vmlinuz-* (apt-get install linux-image-amd64)");
+    }
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Append("/usr/sbin").Append("/sbin")
+            .Any(d => File.Exists(Path.Combine(d, tool)));
+
+    /// <summary>
+    /// Runs the lab with <paramref name="args"/>. The lab has its own hard --timeout for QEMU;
+    /// <paramref name="hostTimeout"/> is a backstop (it also covers a cold image build).
+    /// </summary>
+    public static async Task<XenLabResult> RunAsync(IEnumerable<string> args, TimeSpan hostTimeout,
+        IReadOnlyDictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo(RunScript)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = GuestRunner.RepoRoot,
+        };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var sw = Stopwatch.StartNew();
+        using var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        Assert.True(p.Start(), $"could not start {RunScript}");
+        p.StandardInput.Close();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(hostTimeout);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM first: the lab's trap kills QEMU and removes its run directory
+            Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+            if (!p.WaitForExit(20_000))
+                p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+            Assert.Fail($"scripts/xen-lab/run did not finish within {hostTimeout}\n{stderr}\n{stdout}");
+        }
+        p.WaitForExit(); // drains the asynchronous readers
+        return new XenLabResult(p.ExitCode, stdout.ToString(), stderr.ToString(), sw.Elapsed);
+    }
+}
+
+/// <summary>The Xen lab runs alone: it is CPU-bound (TCG) and needs minutes.</summary>
+[CollectionDefinition("XenLab", DisableParallelization = true)]
+public sealed class XenLabCollection;
+
+[Collection("XenLab")]
+[Trait("Category", "XenLab")]
+public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
+{
+    private const long NvdimmSize = 512L << 20;
+    private static readonly TimeSpan HostTimeout = TimeSpan.FromMinutes(45);
+    private readonly TempDir _dir = new("xen-lab-test-");
+
+    public void Dispose() => _dir.Dispose();
+
+    private void Report(XenLabResult r)
+    {
+        output.WriteLine(string.Join(" ", r.Times.Select(kv => $"{kv.Key}={kv.Value:F1}s")));
+        output.WriteLine(r.ToString());
+    }
+
+    private static void AssertChecksPassed(XenLabResult r, params string[] expected)
+    {
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.DoesNotContain("LAB-CHECK FAIL", r.Stdout);
+        foreach (var e in expected)
+            Assert.True(r.Stdout.Contains($"LAB-CHECK ok: {e}", StringComparison.Ordinal), $"missing 'LAB-CHECK ok: {e}'\n{r}");
+    }
+
+    [Fact]
+    public async Task SmokeXenDom0NvdimmAndHvmGuestBoot()
+    {
+        XenLab.RequireTools();
+
+        var r = await XenLab.RunAsync(
+            ["--scenario", XenLab.Scenario("smoke.sh"), "--timeout", "1500", "--out", _dir.File("out")], HostTimeout);
+        Report(r);
+
+        AssertChecksPassed(r,
+            "xl info: xen_version is 4.17",
+            "xl info: hvm in virt_caps or xen_caps",
+            "dom0: /dev/pmem0 exists",
+            "dom0: nd region at 4 GiB",
+            "dom0: /dev/pmem0 has the NVDIMM's size",
+            "guest printed its marker",
+            "guest powered off",
+            "guest script exited 0 (it runs on Xen HVM)");
+        Assert.Contains("(XEN) HVM: SVM enabled", r.Stdout);
+        Assert.Contains("LAB-EXIT=0", r.Stdout);
+        // the guest's serial console comes back as a file of the scenario's output directory
+        var console = File.ReadAllText(_dir.File("out/guest-smoke.console"));
+        Assert.Contains("LAB-GUEST-HELLO", console);
+        Assert.Contains("GUEST-EXIT=0", console);
+        Assert.True(File.Exists(_dir.File("out/logs/xen-dmesg.txt")), "xl dmesg was not saved");
+        Assert.Contains("boot_to_dom0", r.Times.Keys);
+        Assert.Contains("xl_create_to_guest_script", r.Times.Keys);
+    }
+
+    [Fact]
+    public async Task AcpiFirmwareTablesAndIomemGiveGuestTheHostNvdimm()
+    {
+        XenLab.RequireTools();
+        // our tables, built on the host for the outer NVDIMM's backing file (label-less, at 4 GiB)
+        string backing = _dir.Sparse("nvdimm.img", NvdimmSize);
+        string cfg = _dir.File("acpifw.cfg");
+        File.WriteAllText(cfg, $"name = \"acpifw\"\nvnvdimms = [ \"backend={backing}, label_size=0\" ]\n");
+        string tables = _dir.File("tables");
+        var t = ProcessRunner.XenVnvdimm("tables", "--config", cfg, "--out", tables, "--platform", "xen");
+        Assert.True(t.ExitCode == 0, t.ToString());
+        Assert.True(File.Exists(Path.Combine(tables, "acpi_firmware.bin")), t.ToString());
+
+        string token = Guid.NewGuid().ToString("N")[..24];
+        var r = await XenLab.RunAsync(
+            ["--scenario", XenLab.Scenario("acpi-firmware.sh"), "--timeout", "1500",
+             "--nvdimm-file", backing, "--nvdimm-size", "512M",
+             "--file", Path.Combine(tables, "acpi_firmware.bin") + ":tables/acpi_firmware.bin",
+             "--file", Path.Combine(tables, "layout.json") + ":tables/layout.json",
+             "--out", _dir.File("out")],
+            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+        Report(r);
+
+        AssertChecksPassed(r,
+            "dom0: /dev/pmem0 exists",
+            "guest sees /dev/pmem0",
+            $"guest: /dev/pmem0 at 4 GiB with {NvdimmSize} bytes",
+            "guest read dom0's pattern",
+            "guest wrote its token",
+            "guest script exited 0",
+            "dom0 reads the guest's token at 1 MiB of /dev/pmem0");
+        Assert.Contains("xl_create_to_guest_pmem", r.Times.Keys);
+
+        // host side, after the run: the outer backing file holds dom0's and the guest's writes
+        Assert.Equal(NvdimmSize, new FileInfo(backing).Length);
+        byte[] head = new byte[8192];
+        byte[] at1M = new byte[4096];
+        using (var f = File.OpenRead(backing))
+        {
+            f.ReadExactly(head);
+            f.Position = 1L << 20;
+            f.ReadExactly(at1M);
+        }
+        Assert.StartsWith($"XENLAB-DOM0-PATTERN-{token}\n", Encoding.ASCII.GetString(head));
+        Assert.StartsWith($"XENLAB-GUEST-WROTE-{token}\n", Encoding.ASCII.GetString(at1M));
+        Assert.All(at1M.Skip($"XENLAB-GUEST-WROTE-{token}\n".Length), b => Assert.Equal(0, b));
+    }
+}
