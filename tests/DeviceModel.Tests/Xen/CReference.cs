@@ -29,6 +29,20 @@ internal static class CReference
         return doc.RootElement.GetProperty("structs").GetProperty(cStruct).GetProperty("fields").GetProperty(field).GetInt32();
     }
 
+    private static readonly Lazy<string> s_trace = new(() =>
+    {
+        string dir = SourceDir();
+        string exe = Path.Combine(Path.GetTempPath(), $"xenvnvdimm-{Environment.ProcessId}-libxc_trace");
+        Exec("gcc", ["-std=gnu11", "-Wall", "-Werror", "-rdynamic", "-I", dir, "-o", exe, Path.Combine(dir, "libxc_trace.c"),
+            "-lxenctrl", "-lxendevicemodel", "-lxenevtchn"]);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(exe);
+        return exe;
+    });
+
+    /// <summary>Output of c/libxc_trace.c (Xen's own libraries over a scripted fake kernel) for <paramref name="args"/>.</summary>
+    public static string[] LibxcTrace(params string[] args) =>
+        Exec(s_trace.Value, args).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     private static string SourceDir([CallerFilePath] string self = "") => Path.Combine(Path.GetDirectoryName(self)!, "c");
 
     private static string Run(string source)
