@@ -60,8 +60,10 @@ public sealed class BackingResolution : IDisposable
     /// <summary>Physically contiguous runs in file order.</summary>
     public RunList Runs { get; } = new();
 
+    private readonly List<Refusal> _refusals = [];
+
     /// <summary>Refusals (at most a thousand kept; see <see cref="RefusalTotal"/>).</summary>
-    public List<Refusal> Refusals { get; } = [];
+    public IReadOnlyList<Refusal> Refusals => _refusals;
 
     /// <summary>Number of refusals, including any not kept.</summary>
     public long RefusalTotal { get; internal set; }
@@ -113,8 +115,8 @@ public sealed class BackingResolution : IDisposable
     internal void AddRefusal(Refusal refusal)
     {
         RefusalTotal++;
-        if (Refusals.Count < RefusalList.Limit)
-            Refusals.Add(refusal);
+        if (_refusals.Count < RefusalList.Limit)
+            _refusals.Add(refusal);
     }
 
     /// <summary>Releases the backing's lock.</summary>

@@ -35,6 +35,10 @@ public static class BackingResolver
             else
                 lockedElsewhere = file.IsLockedElsewhere();
 
+            // Never write to a backing another guest holds: zero-filling is only for an idle file.
+            if (lockedElsewhere)
+                options = options with { ZeroUnwritten = false };
+
             if (status.IsRegular)
                 result = FileBackingResolver.Resolve(file, status, options, keepOpen ? file : null);
             else if (status.IsBlockDevice || status.IsCharDevice)

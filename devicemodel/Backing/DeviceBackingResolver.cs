@@ -60,14 +60,8 @@ internal static class DeviceBackingResolver
         }
         ulong size = SysfsTree.ReadNumber(Path.Combine(dir, "size"));
         var r = new BackingResolution(file.Path, BackingKind.DaxDevice, size, lockHolder) { Namespace = ns };
-        if (ns is null)
-        {
-            // A dax device not made from a pmem namespace (hmem, kmem leftovers): its resource is still an SPA.
-            ulong start = SysfsTree.ReadNumber(Path.Combine(dir, "resource"));
-            r.Spa = new SpaMap(start, start, start + size, start);
-        }
-        else
-            DeviceMapping.ChooseSpa(r, options, size);
+        // A dax device not made from a pmem namespace (hmem: soft-reserved, volatile memory) is not persistent.
+        DeviceMapping.ChooseSpa(r, options, size);
         r.Alignment = options.Alignment ?? SysfsTree.ReadNumberOrNull(Path.Combine(dir, "align")) ?? ns?.Alignment ?? ResolvedRun.PageSize;
         CheckSize(r);
         AddWholeDeviceRun(r, 0);

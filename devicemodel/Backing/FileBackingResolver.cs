@@ -70,9 +70,7 @@ internal static class FileBackingResolver
         var builder = new RunBuilder(before.Size, partitionStart, r.Runs, refusals);
         using (var reader = new FiemapReader(file, 0, before.Size, sync: true, options.FiemapBatch))
         {
-            while (reader.TryNext(out var e))
-                builder.Add(e);
-            builder.Finish();
+            ExtentPump.Run(reader, builder);
             r.FiemapCalls += reader.Calls;
         }
         r.Extents = builder.Extents;
@@ -84,9 +82,7 @@ internal static class FileBackingResolver
         var verify = new RunBuilder(before.Size, partitionStart, comparer, refusals2);
         using (var reader = new FiemapReader(file, 0, before.Size, sync: true, options.FiemapBatch))
         {
-            while (reader.TryNext(out var e))
-                verify.Add(e);
-            verify.Finish();
+            ExtentPump.Run(reader, verify);
             r.FiemapCalls += reader.Calls;
         }
         comparer.Finish();

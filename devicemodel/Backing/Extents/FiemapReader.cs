@@ -42,9 +42,9 @@ internal sealed unsafe class FiemapReader : IDisposable
     public int Calls { get; private set; }
 
     /// <summary>Returns the next extent in file order, or false once the range is exhausted.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool TryNext(out FileExtent extent)
     {
-        ObjectDisposedException.ThrowIf(_buffer is null, this);
         if (_index >= _mapped && !Refill())
         {
             extent = default;
@@ -62,6 +62,7 @@ internal sealed unsafe class FiemapReader : IDisposable
 
     private bool Refill()
     {
+        ObjectDisposedException.ThrowIf(_buffer is null, this);
         if (_sawLast || _next >= _end)
             return false;
         _buffer->fm_start = _next;
@@ -71,10 +72,18 @@ internal sealed unsafe class FiemapReader : IDisposable
         _buffer->fm_mapped_extents = 0;
         _buffer->fm_extent_count = (uint)_batch;
         _buffer->fm_reserved = 0;
+        ulong start = _next;
         _file.Fiemap(_buffer);
         Calls++;
         _mapped = (int)_buffer->fm_mapped_extents;
         _index = 0;
+        if (_mapped > 0)
+        {
+            var last = (FiemapExtent*)((byte*)_buffer + Fiemap.HeaderSize) + (_mapped - 1);
+            // A batch that ends where it began would be asked for again forever.
+            if (last->fe_logical + last->fe_length <= start && (last->fe_flags & Fiemap.FIEMAP_EXTENT_LAST) == 0)
+                throw new IOException($"FIEMAP {_file.Path}: no progress past file offset 0x{start:x}");
+        }
         return _mapped > 0;
     }
 

@@ -34,6 +34,7 @@ internal sealed class RunBuilder
     public long Runs { get; private set; }
 
     /// <summary>Feeds the next extent; extents must come in increasing file order.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Add(in FileExtent e)
     {
         if (e.Logical >= _size)

@@ -187,6 +187,20 @@ public abstract class RealFilesystemBackingTests
     }
 
     [Fact]
+    public void ZeroFillNeverWritesToABackingAnotherGuestHolds()
+    {
+        using var fs = Mount();
+        string f = fs.PathOf("held");
+        using (var h = File.OpenHandle(f, FileMode.Create, FileAccess.ReadWrite))
+            FileMaker.Fallocate(h, 0, 0, 2 * MiB);
+        using var owner = Resolve(f, lockMode: BackingLockMode.Exclusive);
+        using var r = Resolve(f, zero: true);
+        Assert.Contains(r.Refusals, x => x.Reason == RefusalReason.InUse);
+        Assert.Equal(0UL, r.ZeroFilledBytes);
+        Assert.All(Filefrag.Extents(f), e => Assert.True(e.Has("unwritten")));
+    }
+
+    [Fact]
     public void FileChangingDuringResolutionIsRefusedAsChanged()
     {
         using var fs = Mount();

@@ -1,0 +1,17 @@
+using System.Runtime.CompilerServices;
+
+namespace XenVnvdimm.DeviceModel.Backing.Extents;
+
+/// <summary>The per-extent loop of a resolution pass, kept in one place so it is compiled optimized at once.</summary>
+internal static class ExtentPump
+{
+    // A resolution is usually the process's only pass over millions of extents: waiting for tiered
+    // compilation to promote the loop would leave most of it running unoptimized code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(FiemapReader reader, RunBuilder builder)
+    {
+        while (reader.TryNext(out var e))
+            builder.Add(e);
+        builder.Finish();
+    }
+}
