@@ -34,7 +34,7 @@ internal static class CReference
         string dir = SourceDir();
         string exe = Path.Combine(Path.GetTempPath(), $"xenvnvdimm-{Environment.ProcessId}-libxc_trace");
         Exec("gcc", ["-std=gnu11", "-Wall", "-Werror", "-rdynamic", "-I", dir, "-o", exe, Path.Combine(dir, "libxc_trace.c"),
-            "-lxenctrl", "-lxendevicemodel", "-lxenevtchn"]);
+            "-lxenctrl", "-lxendevicemodel", "-lxenevtchn", "-lxenforeignmemory"]);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(exe);
         return exe;
     });

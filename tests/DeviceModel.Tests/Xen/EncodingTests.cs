@@ -131,4 +131,30 @@ public class EncodingTests
             Assert.Equal(trace[i], string.Join(' ', got));
         }
     }
+
+    [Fact]
+    public void Hypercalls_and_mappings_equal_those_of_libxenctrl_and_libxenforeignmemory()
+    {
+        var trace = CReference.LibxcTrace("misc");
+        var mine = RunCSharpSide();
+        string Line(string kind, string name)
+        {
+            var r = mine[name];
+            return string.Join(' ', new[] { kind, $"{r.Request:x}", Convert.ToHexStringLower(r.Main) }.Concat(r.Nested.Select(Convert.ToHexStringLower)));
+        }
+        // libxc leaves the unused part of the domctl union uninitialised, so iomem_permission is compared by field.
+        var iomem = mine["iomem_permission_allow"].Nested[0];
+        int u = CReference.Offset("xen_domctl", "u");
+        string iomemLine = string.Format(System.Globalization.CultureInfo.InvariantCulture, "iomem {0:x} {1:x} {2:x} {3:x} {4:x} {5:x}",
+            BitConverter.ToUInt32(iomem, CReference.Offset("xen_domctl", "cmd")),
+            BitConverter.ToUInt32(iomem, CReference.Offset("xen_domctl", "interface_version")),
+            BitConverter.ToUInt16(iomem, CReference.Offset("xen_domctl", "domain")),
+            BitConverter.ToUInt64(iomem, u + CReference.Offset("xen_domctl_iomem_permission", "first_mfn")),
+            BitConverter.ToUInt64(iomem, u + CReference.Offset("xen_domctl_iomem_permission", "nr_mfns")),
+            iomem[u + CReference.Offset("xen_domctl_iomem_permission", "allow_access")]);
+        Assert.Equal(
+            [Line("hypercall", "xen_version"), iomemLine, Line("hypercall", "decrease_reservation"),
+             Line("mmap_resource", "mmap_resource"), Line("mmapbatch_v2", "mmapbatch_v2")],
+            trace);
+    }
 }

@@ -6,6 +6,7 @@
  *
  * usage: libxc_trace map GFN MFN NR ADD PERCALL MAXBATCH FAILADD FAILREMOVE
  *        libxc_trace dmops
+ *        libxc_trace misc     (xen_version, iomem_permission, decrease_reservation, resource and foreign maps)
  * Fake Xen: a memory_mapping call fails with -ENOMEM when it is add call number FAILADD (or remove call
  * number FAILREMOVE), -E2BIG above MAXBATCH frames, returns PERCALL (partial) above PERCALL frames,
  * else 0 (x86 Xen's map/unmap_mmio_regions both report partial progress).
@@ -22,6 +23,7 @@
 #include <xenctrl.h>
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
+#include <xenforeignmemory.h>
 
 #define DOM 7
 #define MAXFD 1024
@@ -73,6 +75,13 @@ static long fake_domctl(struct xen_domctl *d)
         d->u.getdomaininfo.flags = XEN_DOMINF_hvm_guest;
         return 0;
     }
+    if (d->cmd == XEN_DOMCTL_iomem_permission) {
+        /* libxc leaves the rest of the union uninitialised: print the header and the member's fields. */
+        printf("iomem %x %x %x %llx %llx %x\n", d->cmd, d->interface_version, d->domain,
+               (unsigned long long)d->u.iomem_permission.first_mfn, (unsigned long long)d->u.iomem_permission.nr_mfns,
+               d->u.iomem_permission.allow_access);
+        return 0;
+    }
     if (d->cmd != XEN_DOMCTL_memory_mapping) return 0;
     struct xen_domctl_memory_mapping *m = &d->u.memory_mapping;
     long rc = 0;
@@ -89,10 +98,37 @@ int ioctl(int fd, unsigned long req, ...)
     va_list ap; va_start(ap, req); void *arg = va_arg(ap, void *); va_end(ap);
     if (fd < 0 || fd >= MAXFD || !kind[fd]) { errno = ENOTTY; return -1; }
     long rc = 0;
+    if (req == IOCTL_PRIVCMD_HYPERCALL && ((struct privcmd_hypercall *)arg)->op == __HYPERVISOR_multicall) {
+        /*
+         * libxencall's xencall*L() issue a hypercall as a one-entry multicall to get a full long result.
+         * Unwrap it and trace the inner call as the direct hypercall it stands for.
+         */
+        struct privcmd_hypercall *mc = arg;
+        multicall_entry_t *e = (multicall_entry_t *)mc->arg[0];
+        for (unsigned long i = 0; i < mc->arg[1]; i++) {
+            struct privcmd_hypercall inner = { .op = e[i].op };
+            for (int j = 0; j < 5; j++) inner.arg[j] = e[i].args[j];
+            int r = ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &inner);
+            e[i].result = r < 0 ? (xen_ulong_t)-errno : (xen_ulong_t)r;
+        }
+        return 0;
+    }
     if (req == IOCTL_PRIVCMD_HYPERCALL) {
         struct privcmd_hypercall *h = arg;
         if (h->op == __HYPERVISOR_domctl) rc = fake_domctl((struct xen_domctl *)h->arg[0]);
-        else if (h->op == __HYPERVISOR_xen_version) rc = (4 << 16) | 17;
+        else if (h->op == __HYPERVISOR_xen_version) {
+            printf("hypercall %lx", req); hex(h, sizeof(*h)); putchar('\n');
+            rc = (4 << 16) | 17;
+        } else if (h->op == __HYPERVISOR_memory_op && h->arg[0] == XENMEM_decrease_reservation) {
+            struct privcmd_hypercall hh = *h;
+            struct xen_memory_reservation r = *(struct xen_memory_reservation *)h->arg[1];
+            const void *extents = (const void *)r.extent_start.p;
+            hh.arg[1] = 0;
+            r.extent_start.p = NULL;
+            printf("hypercall %lx", req); hex(&hh, sizeof(hh)); hex(&r, sizeof(r)); hex(extents, r.nr_extents * sizeof(xen_pfn_t));
+            putchar('\n');
+            rc = (long)r.nr_extents;
+        }
     } else if (req == IOCTL_PRIVCMD_DM_OP) {
         struct privcmd_dm_op o = *(struct privcmd_dm_op *)arg;
         if (o.num == 0) return 0; /* libxendevicemodel's probe for the ioctl */
@@ -116,7 +152,17 @@ int ioctl(int fd, unsigned long req, ...)
         rc = 1;
     } else if (req == IOCTL_EVTCHN_NOTIFY || req == IOCTL_EVTCHN_UNBIND) {
         printf("evtchn %lx", req); hex(arg, 4); putchar('\n');
-    } else if (req != IOCTL_PRIVCMD_MMAPBATCH_V2 && req != IOCTL_PRIVCMD_MMAP_RESOURCE) {
+    } else if (req == IOCTL_PRIVCMD_MMAP_RESOURCE) {
+        struct privcmd_mmap_resource r = *(struct privcmd_mmap_resource *)arg;
+        r.addr = 0;
+        printf("mmap_resource %lx", req); hex(&r, sizeof(r)); putchar('\n');
+    } else if (req == IOCTL_PRIVCMD_MMAPBATCH_V2) {
+        struct privcmd_mmapbatch_v2 m = *(struct privcmd_mmapbatch_v2 *)arg;
+        const xen_pfn_t *arr = m.arr;
+        for (unsigned i = 0; i < m.num; i++) m.err[i] = 0;
+        m.addr = 0; m.arr = NULL; m.err = NULL;
+        printf("mmapbatch_v2 %lx", req); hex(&m, sizeof(m)); hex(arr, m.num * sizeof(xen_pfn_t)); putchar('\n');
+    } else {
         errno = ENOTTY; /* what privcmd answers for anything else (libxenforeignmemory checks) */
         return -1;
     }
@@ -159,6 +205,26 @@ int main(int argc, char **argv)
         xenevtchn_notify(e, p);
         xenevtchn_unbind(e, p);
         xenevtchn_close(e);
+        return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "misc")) {
+        xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+        xenforeignmemory_handle *fm = xenforeignmemory_open(NULL, 0);
+        if (!xch || !fm) { perror("open"); return 2; }
+        xc_version(xch, XENVER_version, NULL);
+        xc_domain_iomem_permission(xch, DOM, 0x100000, 0x20000, 1);
+        xen_pfn_t extents[3] = { 0x400000, 0x400200, 0x400400 };
+        xc_domain_decrease_reservation(xch, DOM, 3, 9, extents);
+        void *addr = NULL;
+        xenforeignmemory_resource_handle *res = xenforeignmemory_map_resource(fm, DOM, XENMEM_resource_ioreq_server, 1,
+            XENMEM_resource_ioreq_server_frame_ioreq(0), 1, &addr, PROT_READ | PROT_WRITE, 0);
+        if (res) xenforeignmemory_unmap_resource(fm, res);
+        xen_pfn_t gfn = 0xfe000;
+        int err = 0;
+        void *page = xenforeignmemory_map(fm, DOM, PROT_READ | PROT_WRITE, 1, &gfn, &err);
+        if (page) xenforeignmemory_unmap(fm, page, 1);
+        xenforeignmemory_close(fm);
+        xc_interface_close(xch);
         return 0;
     }
     fprintf(stderr, "usage: see the comment at the top\n");
