@@ -71,14 +71,15 @@ public sealed partial class DsmService
     public bool HandleDoorbell(Span<byte> page)
     {
         CheckPage(page);
-        if (MailboxState.Read(page) != P.StateRequest)
-        {
-            Statistics.CountIdle();
-            return false;
-        }
-
         lock (_gate)
         {
+            // Checked under the lock: two doorbells racing on one request (several vCPUs, or a
+            // guest ringing twice) serve it once, so a label write is never applied twice.
+            if (MailboxState.Read(page) != P.StateRequest)
+            {
+                Statistics.CountIdle();
+                return false;
+            }
             var request = MailboxRequest.Copy(page, _input);
             var answer = Dispatch(request, _output);
             _output.AsSpan(0, answer.Length).CopyTo(page.Slice(P.DataOffset, answer.Length));

@@ -90,6 +90,12 @@ public sealed class FileLabelStoreTests : IDisposable
         var record = new byte[LabelJournal.RecordSize(data.Length)];
         LabelJournal.Encode(record, Size, 1000, data);
         File.WriteAllBytes(Label + ".journal", record);
+        // ... and the label write itself torn half-way (what a power cut may leave).
+        using (var f = new FileStream(Label, FileMode.Open, FileAccess.Write))
+        {
+            f.Position = 1000;
+            f.Write(data, 0, 150);
+        }
 
         using var store = FileLabelStore.Open(Label, Size);
         Assert.True(store.RecoveredOnOpen);
