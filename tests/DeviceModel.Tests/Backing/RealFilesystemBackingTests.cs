@@ -110,6 +110,23 @@ public abstract class RealFilesystemBackingTests
     }
 
     [Fact]
+    public void PreallocationBeyondEndOfFileIsNotMapped()
+    {
+        using var fs = Mount();
+        string f = fs.PathOf("keepsize");
+        FileMaker.Write(f, 2 * MiB);
+        using (var h = File.OpenHandle(f, FileMode.Open, FileAccess.ReadWrite))
+            FileMaker.Fallocate(h, 0x01 /* FALLOC_FL_KEEP_SIZE */, 2 * MiB, 2 * MiB);
+        var extents = Filefrag.Extents(f);
+        Assert.Contains(extents, e => e.Has("unwritten") && e.Logical >= 2 * MiB);
+        using var r = Resolve(f);
+        Assert.True(r.Accepted, string.Join("; ", r.Refusals));
+        var inside = extents.Where(e => e.Logical < 2 * MiB)
+            .Select(e => e with { Length = Math.Min(e.Length, 2UL * (ulong)MiB - e.Logical) });
+        Assert.Equal(Filefrag.ExpectedRuns(inside, 0), r.Runs.Select(x => (x.FileOffset, x.DeviceOffset, x.Length)).ToList());
+    }
+
+    [Fact]
     public void SparseFileIsRefusedOverItsHoles()
     {
         using var fs = Mount();
