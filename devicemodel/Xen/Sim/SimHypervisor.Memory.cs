@@ -102,7 +102,8 @@ internal sealed partial class SimHypervisor
             for (ulong i = start; i < end; i++)
             {
                 ulong gfn = extents[i];
-                bool mapped = dom.P2m.Covers(gfn, pages, P2mType.Pmem) || dom.P2m.Covers(gfn, pages, P2mType.MmioDirect);
+                bool mapped = dom.P2m.Lookup(gfn) is { Type: P2mType.Pmem or P2mType.MmioDirect } t
+                    && dom.P2m.Covers(gfn, pages, t.Type);
                 if (!mapped)
                     return (long)i; // guest_remove_page failed: stop, report extents done
                 dom.P2m.Unmap(gfn, pages);

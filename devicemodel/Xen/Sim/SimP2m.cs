@@ -81,6 +81,9 @@ internal sealed class SimP2m
     /// <summary>True when every frame of [gfn, gfn + count) is mapped with <paramref name="type"/>.</summary>
     public bool Covers(ulong gfn, ulong count, P2mType type)
     {
+        // Fast path: one entry holds the whole range (the usual case for extents of a mapped run).
+        if (_map.Find(gfn) is { } one && one.End >= gfn + count)
+            return one.Value.Type == type;
         ulong at = gfn;
         foreach (var e in _map.Overlapping(gfn, gfn + count))
         {
@@ -95,6 +98,14 @@ internal sealed class SimP2m
     public void Unmap(ulong gfn, ulong count)
     {
         ulong end = gfn + count;
+        // Fast path: cutting from the start of one entry (teardown in address order).
+        if (_map.StartingAt(gfn) is { } first && first.End > end)
+        {
+            _map.Remove(first.Start);
+            _map.Add(new RangeEntry<P2mTarget>(end, first.End - end, first.Value with { Mfn = first.Value.Mfn + count }));
+            MappedFrames -= count;
+            return;
+        }
         foreach (var e in _map.Overlapping(gfn, end))
         {
             _map.Remove(e.Start);
