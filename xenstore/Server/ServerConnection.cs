@@ -24,6 +24,8 @@ internal sealed class ServerConnection
         Id = id;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
+        // Non-blocking for the direct-send fast path in Send (called under the server lock, must never block).
+        _socket.Blocking = false;
         _logger = logger;
         _maxQueued = maxQueuedBytes;
     }
@@ -83,6 +85,28 @@ internal sealed class ServerConnection
         if (Closed)
             return;
         var frame = message.Encode();
+        // Fast path: with nothing queued or in flight (the writer subtracts bytes only once they are
+        // on the wire), sending now keeps the order and saves a hop to the writer task.
+        if (Interlocked.Read(ref _queued) == 0)
+        {
+            int sent;
+            try
+            {
+                sent = _socket.Send(frame, SocketFlags.None, out var error);
+                if (error is not (SocketError.Success or SocketError.WouldBlock))
+                {
+                    Close();
+                    return;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            if (sent == frame.Length)
+                return;
+            frame = frame[Math.Max(sent, 0)..]; // the rest goes first through the writer
+        }
         if (Interlocked.Add(ref _queued, frame.Length) > _maxQueued)
         {
             _logger.LogWarning("connection {Id}: more than {Max} bytes unread; dropping it", Id, _maxQueued);
