@@ -86,7 +86,8 @@ public sealed partial class DsmService
             BinaryPrimitives.WriteUInt32LittleEndian(page[P.OutputLengthOffset..], (uint)answer.Length);
             MailboxState.Write(page, P.StateResponse);
             Statistics.Count(request.Command, answer.Status);
-            if (answer.Status is not P.StatusSuccess and not P.StatusFitChanged)
+            // Guarded: a guest spamming bad requests must not cost an argument array per call.
+            if (answer.Status is not P.StatusSuccess and not P.StatusFitChanged && _logger.IsEnabled(LogLevel.Debug))
                 _logger.LogDebug("DSM request command {Command} handle 0x{Handle:x} family {Family} function {Function} revision {Revision}: status {Status}",
                     request.Command, request.Handle, request.Family, request.Function, request.Revision, answer.Status);
         }

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using XenVnvdimm.DeviceModel;
+using XenVnvdimm.DeviceModel.Dsm;
 using XenVnvdimm.DeviceModel.Labels;
 
 namespace XenVnvdimm.Tests.Dsm;
@@ -50,6 +52,24 @@ public sealed class FileLabelStoreTests : IDisposable
         var all = new byte[Size];
         reopened.Read(0, all);
         Assert.Equal(expected, all);
+    }
+
+    [Fact]
+    public void A_guest_label_write_through_the_mailbox_is_in_the_file_when_it_is_acknowledged()
+    {
+        using var store = FileLabelStore.Open(Label, Size);
+        var service = new DsmService([new DsmDevice(1, store)], new FakeFit([1]), NullLogger.Instance);
+        var box = new Mailbox();
+        service.Publish(box.Page);
+        var data = Enumerable.Range(0, 256).Select(i => (byte)(255 - i)).ToArray();
+        box.Request(4, 1, 1, 0, 1, Mailbox.Concat(Mailbox.Words(512, 256), data)); // _LSW {512, 256, data}
+        Assert.True(service.HandleDoorbell(box.Page));
+        Assert.Equal(Mailbox.Words(0), box.Output);
+        using var f = new FileStream(Label, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var onDisk = new byte[256];
+        f.Position = 512;
+        f.ReadExactly(onDisk);
+        Assert.Equal(data, onDisk);
     }
 
     [Fact]
