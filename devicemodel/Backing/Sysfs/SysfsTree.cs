@@ -62,7 +62,7 @@ public sealed class SysfsTree
         bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
             ? ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong v)
             : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out v);
-        return ok ? v : throw new FormatException($"{path}: '{text}' is not a number");
+        return ok ? v : throw new InvalidDataException($"{path}: '{text}' is not a number");
     }
 
     /// <summary>A numeric attribute that must exist.</summary>
