@@ -26,7 +26,21 @@ internal sealed class XsConnection : IAsyncDisposable
 
     private readonly Task _reader;
 
-    private sealed record Pending(XsMessageType Type, TaskCompletionSource<XsMessage> Reply);
+    private Timer? _sweeper;
+    private long _sweeperPeriod;
+
+    private enum PendingState { Queued, Writing, Sent }
+
+    private sealed class Pending(XsMessageType type, string what, TimeSpan timeout, long deadline)
+    {
+        public XsMessageType Type { get; } = type;
+        public string What { get; } = what;
+        public TimeSpan Timeout { get; } = timeout;
+        public long Deadline { get; } = deadline;
+        public volatile PendingState State;
+        public long WriteStarted;
+        public TaskCompletionSource<XsMessage> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     public XsConnection(Stream stream, ILogger logger)
     {
@@ -54,12 +68,8 @@ internal sealed class XsConnection : IAsyncDisposable
             throw new XenStoreException(XenStoreErrno.E2BIG, $"{what}: request payload {payload.Length} exceeds {XsLimits.PayloadMax} bytes");
         cancellationToken.ThrowIfCancellationRequested();
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (timeout != Timeout.InfiniteTimeSpan)
-            deadline.CancelAfter(timeout);
-        var token = deadline.Token;
-
-        var reply = new TaskCompletionSource<XsMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        var pending = new Pending(type, what, timeout, deadline);
         uint requestId;
         lock (_lock)
         {
@@ -67,52 +77,40 @@ internal sealed class XsConnection : IAsyncDisposable
             do
                 requestId = ++_lastRequestId;
             while (requestId == 0 || _pending.ContainsKey(requestId) || _abandoned.Contains(requestId));
-            _pending.Add(requestId, new Pending(type, reply));
+            _pending.Add(requestId, pending);
+            EnsureSweeper(timeout);
         }
 
+        // Cancellation ends the wait; a reply that still comes is dropped (the id is remembered).
+        using var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(_ => Abandon(requestId, pending, new OperationCanceledException($"{what}: cancelled", cancellationToken)), null)
+            : default;
+
         var frame = new XsMessage(type, requestId, transactionId, payload).Encode();
+        await _writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            await _writeLock.WaitAsync(token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            lock (_lock) _pending.Remove(requestId);
-            throw Expired(what, timeout, cancellationToken);
-        }
-        try
-        {
-            await _stream.WriteAsync(frame, token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Fail(new XenStoreConnectionException($"sending {what} did not finish in time; connection abandoned"));
+            // Expired or cancelled while waiting for the line: nothing was sent, nothing to undo.
+            if (Environment.TickCount64 >= pending.Deadline)
+                Abandon(requestId, pending, new TimeoutException($"{what}: could not be sent within {timeout.TotalSeconds:0.###} s"));
+            if (!pending.Reply.Task.IsCompleted)
+            {
+                pending.WriteStarted = Environment.TickCount64;
+                pending.State = PendingState.Writing;
+                await _stream.WriteAsync(frame, CancellationToken.None).ConfigureAwait(false);
+                pending.State = PendingState.Sent;
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
-            Fail(new XenStoreConnectionException($"sending {what} failed: {e.Message}", e));
+            Fail(Failure ?? new XenStoreConnectionException($"sending {what} failed: {e.Message}", e));
         }
         finally
         {
             _writeLock.Release();
         }
 
-        XsMessage message;
-        try
-        {
-            message = await reply.Task.WaitAsync(token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            lock (_lock)
-            {
-                // The reply may still come: remember the id so it is dropped, not taken as unsolicited.
-                if (_pending.Remove(requestId))
-                    _abandoned.Add(requestId);
-            }
-            throw Expired(what, timeout, cancellationToken);
-        }
-
+        var message = await pending.Reply.Task.ConfigureAwait(false);
         if (message.Type == XsMessageType.Error)
         {
             var errno = XsErrors.FromWire(message.Payload.Span, out _);
@@ -121,13 +119,65 @@ internal sealed class XsConnection : IAsyncDisposable
         return message;
     }
 
-    private Exception Expired(string what, TimeSpan timeout, CancellationToken cancellationToken)
+    // Ends a request early (timeout or cancellation). A reply may still come for an id that went
+    // out: remember it, so it is dropped rather than taken as unsolicited.
+    private void Abandon(uint requestId, Pending pending, Exception reason)
     {
-        if (cancellationToken.IsCancellationRequested)
-            return new OperationCanceledException($"{what}: cancelled", cancellationToken);
-        if (Failure is { } failure)
-            return failure;
-        return new TimeoutException($"{what}: no reply from xenstored within {timeout.TotalSeconds:0.###} s");
+        lock (_lock)
+        {
+            if (!_pending.Remove(requestId))
+                return;
+            if (pending.State != PendingState.Queued)
+                _abandoned.Add(requestId);
+        }
+        pending.Reply.TrySetException(reason);
+    }
+
+    // One timer per connection checks deadlines, instead of a timer per request.
+    private void EnsureSweeper(TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+            return;
+        long period = Math.Clamp((long)timeout.TotalMilliseconds / 10, 5, 250);
+        if (_sweeper is null)
+        {
+            _sweeperPeriod = period;
+            _sweeper = new Timer(_ => Sweep(), null, period, period);
+        }
+        else if (period < _sweeperPeriod)
+        {
+            _sweeperPeriod = period;
+            _sweeper.Change(period, period);
+        }
+    }
+
+    private void Sweep()
+    {
+        long now = Environment.TickCount64;
+        List<(uint Id, Pending Pending)>? expired = null;
+        lock (_lock)
+        {
+            foreach (var (id, p) in _pending)
+            {
+                if (p.Deadline <= now)
+                    (expired ??= []).Add((id, p));
+            }
+        }
+        if (expired is null)
+            return;
+        foreach (var (id, p) in expired)
+        {
+            if (p.State == PendingState.Writing)
+            {
+                // Give the write itself a whole timeout; stuck that long mid-frame, the stream
+                // cannot be resynchronised.
+                if (now - p.WriteStarted < (long)p.Timeout.TotalMilliseconds)
+                    continue;
+                Fail(new XenStoreConnectionException($"sending {p.What} did not finish in time; connection abandoned"));
+                return;
+            }
+            Abandon(id, p, new TimeoutException($"{p.What}: no reply from xenstored within {p.Timeout.TotalSeconds:0.###} s"));
+        }
     }
 
     /// <summary>Routes events carrying <paramref name="token"/> to <paramref name="events"/>.</summary>
@@ -248,6 +298,8 @@ internal sealed class XsConnection : IAsyncDisposable
             w.TryComplete(reason);
         _shutdown.Cancel();
         _stream.Dispose();
+        lock (_lock)
+            _sweeper?.Dispose();
     }
 
     public async ValueTask DisposeAsync()
