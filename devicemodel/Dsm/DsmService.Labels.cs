@@ -89,8 +89,8 @@ public sealed partial class DsmService
             return false;
         uint off = BinaryPrimitives.ReadUInt32LittleEndian(input);
         uint len = BinaryPrimitives.ReadUInt32LittleEndian(input[4..]);
-        // 64-bit sum: offset + length cannot wrap.
-        if (len > (uint)MaxTransferOf(labels) || (ulong)off + len > (ulong)labels.Size)
+        // 64-bit signed sum: offset + length cannot wrap, and a store reporting a bogus size refuses all.
+        if (len > (uint)MaxTransferOf(labels) || (long)off + len > labels.Size)
             return false;
         offset = (int)off;
         length = (int)len;
