@@ -78,8 +78,11 @@ public sealed class DeviceBackingTests : IDisposable
         // A raw namespace whose first 8 KiB are the guest kernel's fsdax info block (dataoff 6 MiB).
         string image = Path.Combine(_work, "raw");
         var head = new byte[8192];
-        using (var src = File.OpenRead(_guest.FsdaxImage))
+        using (var src = File.OpenRead(_guest.Image))
+        {
+            src.Position = (long)_guest.NamespaceOffset("namespace0.1");
             src.ReadExactly(head);
+        }
         using (var f = File.Create(image))
         {
             f.Write(head);
@@ -91,7 +94,7 @@ public sealed class DeviceBackingTests : IDisposable
         Directory.CreateDirectory(devDir);
         File.CreateSymbolicLink(Path.Combine(devDir, "pmem2"), node);
         using var r = BackingResolver.Resolve(node, new BackingOptions { Sysfs = new SysfsTree(_sys.Root), MountInfoPath = MountInfo(), DevDirectory = devDir });
-        ulong dataoff = _guest.Number("pfn0.0.resource") - _guest.Number("namespace0.0.resource");
+        ulong dataoff = _guest.Number("pfn0.0.resource") - _guest.Number("namespace0.1.resource");
         Assert.Equal(0x200000000UL + dataoff, r.Spa!.WindowStart);
         var refusal = Assert.Single(r.Refusals);
         Assert.Equal(RefusalReason.Metadata, refusal.Reason);

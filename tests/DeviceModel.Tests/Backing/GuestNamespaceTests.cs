@@ -18,11 +18,11 @@ public sealed class GuestNamespaceTests
 
     public GuestNamespaceTests(GuestNamespaces guest) => _guest = guest;
 
-    private static byte[] InfoBlockOf(string image)
+    private byte[] InfoBlockOf(string ns)
     {
-        using var f = File.OpenRead(image);
+        using var f = File.OpenRead(_guest.Image);
         var block = new byte[PfnInfoBlock.Size];
-        f.Position = PfnInfoBlock.Offset; // label-less NVDIMM: the namespace starts at the region's (file's) start
+        f.Position = (long)_guest.NamespaceOffset(ns) + PfnInfoBlock.Offset;
         f.ReadExactly(block);
         return block;
     }
@@ -30,10 +30,11 @@ public sealed class GuestNamespaceTests
     [Fact]
     public void FsdaxInfoBlockAgreesWithTheGuestsPfnDevice()
     {
-        ulong nsStart = _guest.Number("namespace0.0.resource");
-        ulong nsSize = _guest.Number("namespace0.0.size");
-        Assert.Equal(_guest.Number("region0.resource"), nsStart);
-        var ib = PfnInfoBlockParser.Parse(InfoBlockOf(_guest.FsdaxImage), nsSize);
+        ulong nsStart = _guest.Number("namespace0.1.resource");
+        ulong nsSize = _guest.Number("namespace0.1.size");
+        Assert.NotEqual(_guest.Number("region0.resource"), nsStart); // the fsdax namespace sits after the devdax one
+        Assert.Equal("namespace0.1", _guest.Values["pfn0.0.namespace"]);
+        var ib = PfnInfoBlockParser.Parse(InfoBlockOf("namespace0.1"), nsSize);
         Assert.Equal(InfoBlockKind.FsDax, ib.Kind);
         Assert.Equal(_guest.Number("pfn0.0.resource") - nsStart, ib.DataOffset);
         Assert.Equal(_guest.Number("pfn0.0.align"), ib.Alignment);
@@ -44,19 +45,20 @@ public sealed class GuestNamespaceTests
     [Fact]
     public void DevdaxInfoBlockAgreesWithTheGuestsDaxDevice()
     {
-        ulong nsStart = _guest.Number("namespace1.0.resource");
-        ulong nsSize = _guest.Number("namespace1.0.size");
-        var ib = PfnInfoBlockParser.Parse(InfoBlockOf(_guest.DevdaxImage), nsSize);
+        ulong nsStart = _guest.Number("namespace0.0.resource");
+        ulong nsSize = _guest.Number("namespace0.0.size");
+        Assert.Equal("namespace0.0", _guest.Values["dax0.0.namespace"]);
+        var ib = PfnInfoBlockParser.Parse(InfoBlockOf("namespace0.0"), nsSize);
         Assert.Equal(InfoBlockKind.DevDax, ib.Kind);
-        Assert.Equal(_guest.Number("dax1.0.resource") - nsStart, ib.DataOffset);
-        Assert.Equal(_guest.Number("dax1.0.align"), ib.Alignment);
-        Assert.Equal(_guest.Number("dax1.0.size"), ib.DataSize(nsSize));
+        Assert.Equal(_guest.Number("dax0.0.resource") - nsStart, ib.DataOffset);
+        Assert.Equal(_guest.Number("dax0.0.align"), ib.Alignment);
+        Assert.Equal(_guest.Number("dax0.0.size"), ib.DataSize(nsSize));
     }
 
     [Fact]
     public void CorruptedKernelInfoBlocksAreRefused()
     {
-        byte[] real = InfoBlockOf(_guest.FsdaxImage);
+        byte[] real = InfoBlockOf("namespace0.1");
 
         byte[] badChecksum = (byte[])real.Clone();
         badChecksum[100] ^= 0x01;
@@ -74,14 +76,14 @@ public sealed class GuestNamespaceTests
     [Fact]
     public void OlderMinorVersionsGetTheKernelsDefaults()
     {
-        byte[] real = InfoBlockOf(_guest.FsdaxImage);
+        byte[] real = InfoBlockOf("namespace0.1");
         // Version 1.1 has no align field: the kernel uses 1 << ilog2(dataoff).
         var v11 = PfnInfoBlockParser.Parse(Rechecksum(real, b =>
         {
             BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(54), 1);
             b.AsSpan(84, 10).Clear();
         }));
-        ulong dataoff = _guest.Number("pfn0.0.resource") - _guest.Number("namespace0.0.resource");
+        ulong dataoff = _guest.Number("pfn0.0.resource") - _guest.Number("namespace0.1.resource");
         Assert.Equal(1UL << System.Numerics.BitOperations.Log2(dataoff), v11.Alignment);
         Assert.Equal(4096u, v11.PageSize);
         Assert.Equal((ushort)64, v11.PageStructSize);
@@ -91,16 +93,16 @@ public sealed class GuestNamespaceTests
     public void GuestsDaxFileIsResolvedFromTheHostImage()
     {
         ulong regionStart = _guest.Number("region0.resource");
-        ulong nsStart = _guest.Number("namespace0.0.resource");
+        ulong nsStart = _guest.Number("namespace0.1.resource");
         ulong pfnStart = _guest.Number("pfn0.0.resource");
         ulong partitionStart = _guest.Number("part.start") * 512;
         Assert.Contains("dax", _guest.Values["mount.options"], StringComparison.Ordinal);
-        var ib = PfnInfoBlockParser.Parse(InfoBlockOf(_guest.FsdaxImage), _guest.Number("namespace0.0.size"));
+        var ib = PfnInfoBlockParser.Parse(InfoBlockOf("namespace0.1"), _guest.Number("namespace0.1.size"));
 
         // The host sees the guest's /dev/pmem0 as the image from dataoff on, with its partition table.
         ulong imageOffsetOfPmem0 = nsStart - regionStart + ib.DataOffset;
         string loop = Shell.Run("losetup", "--find", "--show", "--partscan", "--read-only", "--offset",
-            imageOffsetOfPmem0.ToString(System.Globalization.CultureInfo.InvariantCulture), _guest.FsdaxImage).Trim();
+            imageOffsetOfPmem0.ToString(System.Globalization.CultureInfo.InvariantCulture), _guest.Image).Trim();
         string mnt = Directory.CreateTempSubdirectory("xvn-guest-mnt-").FullName;
         bool mounted = false;
         string? createdNode = null;
@@ -118,7 +120,7 @@ public sealed class GuestNamespaceTests
             var expected = Filefrag.ExpectedRuns(_guest.GuestFilefrag, partitionStart);
             Assert.Equal(expected, r.Runs.Select(x => (x.FileOffset, x.DeviceOffset, x.Length)).ToList());
 
-            using var image = File.OpenRead(_guest.FsdaxImage);
+            using var image = File.OpenRead(_guest.Image);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             foreach (var run in r.Runs)
             {
