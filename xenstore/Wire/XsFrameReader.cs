@@ -27,4 +27,25 @@ public static class XsFrameReader
         }
         return new XsMessage(header.Type, header.RequestId, header.TransactionId, payload);
     }
+
+    /// <summary>Blocking twin of <see cref="ReadAsync"/>, for a dedicated reader thread.</summary>
+    public static XsMessage? Read(Stream stream, byte[] headerBuffer)
+    {
+        int got = stream.ReadAtLeast(headerBuffer.AsSpan(0, XsHeader.Size), XsHeader.Size, throwOnEndOfStream: false);
+        if (got == 0)
+            return null;
+        if (got < XsHeader.Size)
+            throw new XenStoreProtocolException($"stream ended inside a message header ({got} of {XsHeader.Size} bytes)");
+        var header = XsHeader.Read(headerBuffer);
+        if (header.Length > XsLimits.PayloadMax)
+            throw new XenStoreProtocolException($"payload length {header.Length} exceeds {XsLimits.PayloadMax} (type {(uint)header.Type}, req_id {header.RequestId})");
+        var payload = header.Length == 0 ? [] : new byte[header.Length];
+        if (payload.Length > 0)
+        {
+            got = stream.ReadAtLeast(payload, payload.Length, throwOnEndOfStream: false);
+            if (got < payload.Length)
+                throw new XenStoreProtocolException($"stream ended inside a payload ({got} of {payload.Length} bytes)");
+        }
+        return new XsMessage(header.Type, header.RequestId, header.TransactionId, payload);
+    }
 }
