@@ -10,7 +10,7 @@ namespace XenVnvdimm.XenStore.Server;
 /// connection carries on; only framing errors (handled by the reader) close a connection.
 /// Called with the state's lock held.
 /// </summary>
-internal sealed class RequestProcessor(ServerState state)
+internal sealed partial class RequestProcessor(ServerState state)
 {
     private readonly ControlCommands _control = new(state);
 
@@ -196,80 +196,6 @@ internal sealed class RequestProcessor(ServerState state)
             return error;
         Reply(connection, request, request.Type, DirectoryChunk.Build(node!, offset));
         return null;
-    }
-
-    private XenStoreErrno? Watch(ServerConnection connection, XsMessage request)
-    {
-        var args = XsPayload.Split(request.Payload.Span, out var rest);
-        if (args.Count < 2 || rest is not null)
-            return XenStoreErrno.EINVAL;
-        string path;
-        string? relativeBase = null;
-        if (XsPath.IsSpecial(args[0]))
-            path = args[0];
-        else if (!TryResolve(connection, args[0], out path))
-            return XenStoreErrno.EINVAL;
-        else if (!args[0].StartsWith('/'))
-            relativeBase = XsPath.DomainPath(connection.Caller.DomainId);
-        if (connection.Watches.Any(w => w.Path == path && w.Token == args[1]))
-            return XenStoreErrno.EEXIST;
-        int limit = connection.Caller.Privileged ? state.Options.MaxWatchesPerConnection
-                                                 : Math.Min(state.Options.WatchQuota, state.Options.MaxWatchesPerConnection);
-        if (connection.Watches.Count >= limit)
-            return XenStoreErrno.E2BIG;
-        var watch = new ServerWatch(path, args[1], relativeBase);
-        connection.Watches.Add(watch);
-        Ok(connection, request);
-        // Fire once at registration, after the reply, as xenstored does.
-        ServerState.SendEvent(connection, watch, path);
-        return null;
-    }
-
-    private XenStoreErrno? Unwatch(ServerConnection connection, XsMessage request)
-    {
-        var args = XsPayload.Split(request.Payload.Span, out var rest);
-        if (args.Count < 2 || rest is not null)
-            return XenStoreErrno.EINVAL;
-        string path = args[0];
-        if (!XsPath.IsSpecial(path) && !TryResolve(connection, args[0], out path))
-            return XenStoreErrno.EINVAL;
-        int index = connection.Watches.FindIndex(w => w.Path == path && w.Token == args[1]);
-        if (index < 0)
-            return XenStoreErrno.ENOENT;
-        connection.Watches.RemoveAt(index);
-        return Ok(connection, request);
-    }
-
-    private XenStoreErrno? TransactionStart(ServerConnection connection, XsMessage request)
-    {
-        if (request.TransactionId != 0)
-            return XenStoreErrno.EBUSY;
-        int limit = connection.Caller.Privileged ? state.Options.MaxTransactionsPerConnection
-                                                 : Math.Min(state.Options.TransactionQuota, state.Options.MaxTransactionsPerConnection);
-        if (connection.Transactions.Count >= limit)
-            return XenStoreErrno.ENOSPC;
-        uint id = state.NewTransactionId();
-        connection.Transactions.Add(id, new TransactionView(state.Tree));
-        Reply(connection, request, request.Type, XsPayload.Strings(id.ToString(CultureInfo.InvariantCulture)));
-        return null;
-    }
-
-    private XenStoreErrno? TransactionEnd(ServerConnection connection, XsMessage request)
-    {
-        var args = XsPayload.Split(request.Payload.Span, out var rest);
-        if (args.Count != 1 || rest is not null || args[0] is not ("T" or "F"))
-            return XenStoreErrno.EINVAL;
-        if (!connection.Transactions.Remove(request.TransactionId, out var tx))
-            return XenStoreErrno.ENOENT;
-        if (args[0] == "T")
-        {
-            if (tx.Conflicts())
-                return XenStoreErrno.EAGAIN;
-            tx.Apply();
-            foreach (var change in tx.Changes)
-                state.Fire(change);
-        }
-        return Ok(connection, request);
     }
 
     // Node operations run on the live tree, or on the transaction named by tx_id (ENOENT if none).
