@@ -30,6 +30,9 @@ internal static class XenstoredCommand
         if (directory is not null && !Directory.Exists(directory))
             throw new UserErrorException($"--socket {socketPath}: directory {directory} does not exist");
 
+        if (options.DumpPath is { } dumpFile && !Directory.Exists(Path.GetDirectoryName(dumpFile)))
+            throw new UserErrorException($"--dump {dumpPath}: directory {Path.GetDirectoryName(dumpFile)} does not exist");
+
         var logger = logging.CreateLogger("xenstored");
         var server = new XenStoreServer(options, logging);
         try

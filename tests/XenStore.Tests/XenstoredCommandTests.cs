@@ -63,6 +63,16 @@ public sealed class XenstoredCommandTests
     }
 
     [Fact]
+    public async Task DumpIntoMissingDirectory_IsAUserError()
+    {
+        using var dir = new TempSocket();
+        var r = await XenVnvdimmProgram.RunAsync("xenstored", "--socket", dir.Path, "--dump", Path.Combine(dir.Directory, "no", "tree.txt"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--dump", r.Stderr);
+        Assert.False(File.Exists(dir.Path)); // refused before binding
+    }
+
+    [Fact]
     public async Task SocketInUse_IsAUserError()
     {
         await using var running = new EmbeddedServer();
