@@ -10,7 +10,7 @@
 #   PATH starts with /lab/in/bin (xen-vnvdimm, when the host published it)
 #
 #   lab_time NAME SECONDS        prints "LAB-TIME NAME=SECONDS" (collected by run)
-#   lab_now                      dom0 uptime in seconds (for timing)
+#   lab_now                      dom0 uptime in seconds (for timing); lab_secs: whole seconds
 #   lab_guest_initrd SCRIPT OUT  OUT = guest harness initramfs + SCRIPT as /guest-script.sh
 #   lab_hvm_cfg NAME INITRD [EXTRA_CFG_LINE]...   prints an xl config (HVM, direct kernel boot,
 #                                serial to $LAB_OUT/guest-NAME.console, no VNC/VGA)
@@ -23,7 +23,9 @@
 #   lab_result                   returns the number of failed checks (use as `exit $(lab_result)`)
 
 LAB_FAILS=0
-lab_now() { cut -d' ' -f1 /proc/uptime; }
+# no forks where it can be helped: process creation in a PV dom0 under nested TCG is slow
+lab_now() { local up _; read -r up _ </proc/uptime; echo "$up"; }
+lab_secs() { local up _; read -r up _ </proc/uptime; echo "${up%.*}"; }   # whole seconds
 lab_time() { echo "LAB-TIME $1=$2"; }
 lab_elapsed() { awk -v a="$1" -v b="$(lab_now)" 'BEGIN{printf "%.1f", b-a}'; }
 
@@ -71,7 +73,7 @@ LAB_FOLLOWERS=""
 lab_follow() {
   local f="$LAB_OUT/guest-$1.console"
   touch "$f"
-  tail -n +1 -F "$f" 2>/dev/null | tr -d '\r' | sed -u "s/^/[$1] /" &
+  tail -n +1 -F -s 2 "$f" 2>/dev/null | sed -u "s/\r//g; s/^/[$1] /" &
   LAB_FOLLOWERS="$LAB_FOLLOWERS $!"
 }
 lab_unfollow() {
@@ -82,21 +84,28 @@ lab_unfollow() {
 }
 trap lab_unfollow EXIT
 
+# waits count wall-clock time (dom0's uptime), not loop turns: under TCG on a loaded host one
+# turn of a polling loop can take seconds
 lab_wait_gone() {
-  local name="$1" secs="$2" i=0
+  local name="$1" secs="$2" t0; t0=$(lab_secs)
   while xl domid "$name" >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -gt $((secs * 2)) ] && return 1
-    sleep 0.5
+    (( $(lab_secs) - t0 > secs )) && return 1
+    sleep 2
   done
   return 0
 }
 
-lab_wait_console() { # progress every 30 s: the domain's CPU time and console size
-  local name="$1" re="$2" secs="$3" i=0 f="$LAB_OUT/guest-$1.console"
-  until [ -f "$f" ] && tr -d '\r' <"$f" | grep -Eq "$re"; do
-    i=$((i + 1)); [ $i -gt $((secs * 5)) ] && return 1
-    [ $((i % 150)) = 0 ] && echo "lab: waiting for $name ($((i / 5)) s): $(xl list "$name" 2>/dev/null | awk 'NR == 2 { print "state " $5 ", cpu " $6 " s" }'), console $(stat -c %s "$f" 2>/dev/null) bytes"
-    sleep 0.2
+lab_wait_console() { # progress every 60 s: the domain's state, CPU time and console size
+  local name="$1" re="$2" secs="$3" f="$LAB_OUT/guest-$1.console" t0 next=60 el
+  t0=$(lab_secs)
+  until [ -f "$f" ] && grep -aEq "$re" "$f"; do
+    el=$(( $(lab_secs) - t0 ))
+    ((el > secs)) && return 1
+    if ((el >= next)); then
+      echo "lab: waiting for $name (${el} s): $(xl list "$name" 2>/dev/null | awk 'NR == 2 { print "state " $5 ", cpu " $6 " s" }'), console $(stat -c %s "$f" 2>/dev/null) bytes"
+      next=$((next + 60))
+    fi
+    sleep 2
   done
   return 0
 }
