@@ -17,7 +17,9 @@ void Line(string text)
     report.AppendLine(text);
 }
 
-Line($"xenstore benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, server: xen-vnvdimm xenstored on {socket}");
+string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
+Line($"xenstore benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs (load average {load} at start), "
+     + $"server: xen-vnvdimm xenstored on {socket}");
 Line("");
 Line("Round trips (one request, one reply), alternating WRITE and READ of small values:");
 
