@@ -137,7 +137,8 @@ public static class NvdimmSsdt
         Set(new AmlName("RLEN"), A2),
         Set(L0, new AmlCall("XCAL", P.CommandLabelRead, A0, 1, 0, L2, 8, P.FamilyIntel)),
         Set(L1, new AmlPackage(P.StatusNotSupported, new AmlBuffer(0x00))),
-        new AmlIf(LAnd(LEqual(ObjectType(L0), 3), LGreater(SizeOf(L0), 4)),
+        // A bare status (4 bytes) is an error answer: pass the status through with no data.
+        new AmlIf(LAnd(LEqual(ObjectType(L0), 3), LNot(LLess(SizeOf(L0), 4))),
             new AmlCreateField(AmlBufferFieldKind.DWord, L0, 0, "RSTA"),
             Set(Index(L1, 0), new AmlName("RSTA")),
             Set(Index(L1, 1), Mid(L0, 4, Subtract(SizeOf(L0), 4)))),

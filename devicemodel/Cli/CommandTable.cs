@@ -19,6 +19,7 @@ internal static class CommandTable
         ["label-torture"] = (LabelTortureCommand.Run, "test aid: crash-safety torture of a label file (killed by the test)"),
         ["run"] = (RunCommand.Run, "run a guest with its vNVDIMMs and serve its DSM calls (--platform qemu --config FILE)"),
         ["verify"] = (VerifyCommand.Run, "check a guest core dump against the vNVDIMM backing files (--core CORE --config FILE)"),
+        ["hot-add"] = (HotAddCommandLine.Run, "add a vNVDIMM to a running guest through its companion (--domid N SPEC)"),
         ["tables"] = (TablesCommand.Run, "build NFIT/SSDT for a config, or decode an NFIT"),
         ["xenstored"] = (XenstoredCommand.Run, "run the embedded xenstored on a Unix socket (--socket PATH [--dump FILE])"),
     };

@@ -4,9 +4,9 @@ using XenVnvdimm.DeviceModel.Platforms.Qemu;
 namespace XenVnvdimm.DeviceModel.Cli;
 
 /// <summary>
-/// <c>xen-vnvdimm run --platform qemu --config FILE [--guest-script S] [--console-log F]</c>:
+/// <c>xen-vnvdimm run --platform qemu --config FILE [--domid N] [--guest-script S] [--console-log F]</c>:
 /// runs a guest with its vNVDIMMs and serves its DSM calls until it exits; exits with the
-/// guest's status.
+/// guest's status. With --domid it publishes its state in xenstore and takes hot-add commands.
 /// </summary>
 internal static class RunCommand
 {
@@ -18,6 +18,7 @@ internal static class RunCommand
         string? log = args.Option("--console-log");
         string? dir = args.Option("--run-dir");
         string? timeout = args.Option("--timeout");
+        string? domid = args.Option("--domid");
         args.End();
         if (platform != "qemu")
             throw new UserErrorException($"--platform '{platform}': only 'qemu' runs guests so far (xen and sim arrive with the lifecycle issue)");
@@ -25,7 +26,11 @@ internal static class RunCommand
             throw new UserErrorException($"--guest-script '{script}' does not exist");
         int seconds = timeout is null ? 300 : int.TryParse(timeout, out int t) && t > 0 ? t : throw new UserErrorException($"--timeout '{timeout}' is not a positive number of seconds");
 
-        var options = new QemuRunOptions(config, script, log, dir, seconds);
+        uint? dom = domid is null ? null
+            : uint.TryParse(domid, out uint n) && n is > 0 and < 0x7FF0 ? n
+            : throw new UserErrorException($"--domid '{domid}' is not a guest domain id (1..32751)");
+
+        var options = new QemuRunOptions(config, script, log, dir, dom, seconds);
         return new QemuPlatform(options, logging).RunAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 }

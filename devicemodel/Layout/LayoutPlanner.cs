@@ -72,6 +72,51 @@ public static class LayoutPlanner
     }
 
     /// <summary>
+    /// Places one hot-added device into a running guest's layout without moving anything: the
+    /// lowest free slot (or the requested one) and the first aligned address above every
+    /// device already present. Throws a <see cref="UserErrorException"/> naming the spec.
+    /// </summary>
+    public static GuestLayout PlanHotAdd(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?>? backendSize = null)
+    {
+        backendSize ??= BackendSize.TryGet;
+        var used = current.Devices.Select(d => d.Slot).ToHashSet();
+        int slot = spec.Slot ?? Enumerable.Range(0, current.SlotCount).FirstOrDefault(s => !used.Contains(s), -1);
+        if (slot < 0)
+            throw new UserErrorException($"{spec.Name}: no free slot (all {current.SlotCount} pre-declared slots are in use)");
+        if (slot >= current.SlotCount)
+            throw new UserErrorException($"{spec.Name}: slot {slot} is not below vnvdimm_slots {current.SlotCount}");
+        if (used.Contains(slot))
+            throw new UserErrorException($"{spec.Name}: slot {slot} is already in use");
+
+        string canonical = Path.GetFullPath(spec.Backend);
+        if (current.Devices.FirstOrDefault(d => Path.GetFullPath(d.Backend) == canonical) is { } twin)
+            throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' is already mapped in slot {twin.Slot}");
+        ulong? actual = backendSize(spec.Backend);
+        ulong size = spec.Size ?? actual
+            ?? throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' does not exist, so its size is unknown (give size=)");
+        if (actual is null)
+            throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' does not exist");
+        if (size > actual)
+            throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is larger than backend '{spec.Backend}' ({SizeParser.Format(actual.Value)})");
+        if (size % spec.Align != 0)
+            throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is not a multiple of align {SizeParser.Format(spec.Align)}");
+        uint serial = spec.Serial ?? DeriveSerial(canonical);
+        if (current.Devices.Any(d => d.Serial == serial))
+            throw new UserErrorException($"{spec.Name}: serial 0x{serial:x} is already in use");
+
+        ulong top = current.Devices.Select(d => d.Gpa + d.Size).DefaultIfEmpty(current.WindowBase).Max();
+        ulong gpa = AlignUp(top, spec.Align, spec.Name);
+        if (gpa > AddressLimit || size > AddressLimit - gpa)
+            throw new UserErrorException($"{spec.Name}: window wraps past 2^52 (gpa 0x{gpa:x} + size 0x{size:x})");
+
+        var device = new PlannedDevice(slot, (uint)slot + 1, (ushort)((slot + 1) << 1), (ushort)(((slot + 1) << 1) + 1),
+            gpa, size, spec.Backend, spec.LabelSize,
+            spec.LabelSize == 0 ? null : spec.Label ?? DefaultLabelFile(canonical),
+            serial, spec.Node, spec.Unarmed, spec.Align);
+        return current with { Devices = [.. current.Devices, device] };
+    }
+
+    /// <summary>
     /// A serial derived from the canonical backend path (FNV-1a), so the same backend keeps its
     /// serial, and with it the guest's interleave-set cookie and labels, across restarts.
     /// </summary>

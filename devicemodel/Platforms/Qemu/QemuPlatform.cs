@@ -7,6 +7,7 @@ using XenVnvdimm.DeviceModel.Config;
 using XenVnvdimm.DeviceModel.Dsm;
 using XenVnvdimm.DeviceModel.Labels;
 using XenVnvdimm.DeviceModel.Layout;
+using XenVnvdimm.DeviceModel.Lifecycle;
 using XenVnvdimm.DeviceModel.Tables;
 
 namespace XenVnvdimm.DeviceModel.Platforms.Qemu;
@@ -18,11 +19,19 @@ namespace XenVnvdimm.DeviceModel.Platforms.Qemu;
 /// QEMU's isa-debugcon on the doorbell port forwarding to our socket, and QMP for control.
 /// Resources are acquired in stages and released in reverse order.
 /// </summary>
-internal sealed class QemuPlatform
+internal sealed class QemuPlatform : IHotAddTarget
 {
     private readonly QemuRunOptions _options;
     private readonly ILoggerFactory _logging;
     private readonly ILogger _logger;
+    private readonly SemaphoreSlim _hotAddGate = new(1, 1);
+    private readonly List<IDisposable> _hotAdded = [];
+
+    // Set up by RunAsync before hot-add commands are served.
+    private GuestLayout? _layout;
+    private DsmService? _dsm;
+    private MutableFitSource? _fit;
+    private QmpClient? _qmp;
 
     public QemuPlatform(QemuRunOptions options, ILoggerFactory logging)
     {
@@ -44,8 +53,15 @@ internal sealed class QemuPlatform
         var tables = GuestTables.Build(layout);
 
         var undo = new Stack<IDisposable>();
+        CompanionXenStore? xs = null;
         try
         {
+            if (_options.Domid is uint domid)
+            {
+                xs = await CompanionXenStore.ConnectAsync(domid, _logger, cancel);
+                await xs.StartingAsync(cancel);
+            }
+
             string dir = _options.RunDirectory ?? Directory.CreateTempSubdirectory("xen-vnvdimm-qemu-").FullName;
             if (_options.RunDirectory is null)
                 undo.Push(new Cleanup(() => Directory.Delete(dir, recursive: true)));
@@ -74,7 +90,7 @@ internal sealed class QemuPlatform
                 }
                 devices.Add(new DsmDevice(d.Handle, labels));
             }
-            var fit = new StaticFitSource(GuestTables.BuildNfit(layout).ToFitBuffer());
+            var fit = new MutableFitSource(GuestTables.BuildNfit(layout).ToFitBuffer());
             var dsm = new DsmService(devices, fit, _logging.CreateLogger("dsm"));
             object pageLock = new();
             dsm.Publish(mailbox.Page);
@@ -98,14 +114,41 @@ internal sealed class QemuPlatform
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; _ = PowerOffAsync(qmp); });
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; _ = PowerOffAsync(qmp); });
 
+            _layout = layout;
+            _dsm = dsm;
+            _fit = fit;
+            var background = new List<Task> { serve, keeper };
+            if (xs is not null)
+            {
+                _qmp = await QmpClient.ConnectAsync(qmp, TimeSpan.FromSeconds(30), cancel);
+                foreach (var d in layout.Devices)
+                    await xs.PublishDeviceAsync(d, "running", cancel);
+                await xs.SetStateAsync("running", cancel);
+                background.Add(xs.ServeCommandsAsync(this, stop.Token));
+                background.Add(ReleaseThenPowerOffAsync(xs, qmp, stop.Token));
+            }
+
             await harness.WaitForExitAsync(cancel);
             stop.Cancel();
-            await Task.WhenAll(Quietly(serve), Quietly(keeper));
+            await Task.WhenAll(background.Select(Quietly));
+            if (xs is not null)
+                await xs.SetStateAsync("stopping", CancellationToken.None);
             _logger.LogInformation("guest exited with status {Status}; DSM calls served: {Calls}", harness.ExitCode, dsm.Statistics);
             return harness.ExitCode;
         }
+        catch (UserErrorException e) when (xs is not null)
+        {
+            await xs.SetStateAsync("error", CancellationToken.None, e.Message);
+            throw;
+        }
         finally
         {
+            if (_qmp is not null)
+                await _qmp.DisposeAsync();
+            foreach (var h in _hotAdded)
+                h.Dispose();
+            if (xs is not null)
+                await xs.DisposeAsync();
             while (undo.Count > 0)
             {
                 try { undo.Pop().Dispose(); }
@@ -190,9 +233,65 @@ internal sealed class QemuPlatform
         public void Dispose() => action();
     }
 
-    private sealed class StaticFitSource(byte[] fit) : IFitSource
+    private async Task ReleaseThenPowerOffAsync(CompanionXenStore xs, string qmp, CancellationToken cancel)
     {
-        public ReadOnlyMemory<byte> Fit => fit;
-        public long Generation => 0;
+        await xs.WaitForReleaseAsync(cancel);
+        _logger.LogWarning("domain released (@releaseDomain): stopping");
+        await PowerOffAsync(qmp);
+    }
+
+    /// <summary>
+    /// Hot-add: plan the device above everything present, lock its labels, plug a pc-dimm over
+    /// QMP, then serve its DSM calls and grow the FIT (a strict superset). The guest re-reads
+    /// _FIT when the nfit driver is re-bound (no host→guest event path under QEMU; see DESIGN.md).
+    /// Any failure undoes what was done: nothing stays plugged and the FIT is unchanged.
+    /// </summary>
+    public async Task<PlannedDevice> AddAsync(VnvdimmDeviceSpec spec, CancellationToken cancel)
+    {
+        await _hotAddGate.WaitAsync(cancel);
+        try
+        {
+            var layout = _layout ?? throw new UserErrorException("the guest is not running yet");
+            if (layout.Devices.Count >= 8)
+                throw new UserErrorException($"{spec.Name}: the qemu platform has 8 memory slots and all are in use");
+            var next = LayoutPlanner.PlanHotAdd(layout, spec);
+            var d = next.Devices[^1];
+            byte[] nextFit = GuestTables.BuildNfit(next).ToFitBuffer();
+            if (!_fit!.IsSuperset(nextFit))
+                throw new UserErrorException($"{spec.Name}: the new FIT would drop entries of the current one");
+            FileLabelStore? labels = d.LabelFile is null ? null : FileLabelStore.Open(d.LabelFile, checked((int)d.LabelSize));
+            try
+            {
+                await _qmp!.ExecuteAsync("object-add", cancel,
+                    $"{{\"qom-type\":\"memory-backend-file\",\"id\":\"xv{d.Slot}\",\"mem-path\":{System.Text.Json.JsonSerializer.Serialize(d.Backend)},\"size\":{d.Size},\"share\":true}}");
+                try
+                {
+                    await _qmp.ExecuteAsync("device_add", cancel,
+                        $"{{\"driver\":\"pc-dimm\",\"id\":\"xvd{d.Slot}\",\"memdev\":\"xv{d.Slot}\",\"addr\":{d.Gpa}}}");
+                }
+                catch (InvalidOperationException)
+                {
+                    await _qmp.ExecuteAsync("object-del", CancellationToken.None, $"{{\"id\":\"xv{d.Slot}\"}}");
+                    throw;
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                labels?.Dispose();
+                throw new UserErrorException($"{spec.Name}: QEMU refused the memory device: {e.Message}");
+            }
+            if (labels is not null)
+                _hotAdded.Add(labels);
+            // Serve the device before the FIT that names it is visible.
+            _dsm!.AddDevice(new DsmDevice(d.Handle, labels));
+            _fit.Replace(nextFit);
+            _layout = next;
+            _logger.LogInformation("hot-added slot {Slot}: {Backend} at 0x{Gpa:x}, {Size} bytes", d.Slot, d.Backend, d.Gpa, d.Size);
+            return d;
+        }
+        finally
+        {
+            _hotAddGate.Release();
+        }
     }
 }

@@ -12,7 +12,7 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 public static class ProcessRunner
 {
     /// <summary>Runs <paramref name="file"/>; a missing tool fails the test with a message naming it.</summary>
-    public static ProcessResult Run(string file, IEnumerable<string> args, string? workDir = null, int timeoutSeconds = 300, string? stdin = null)
+    public static ProcessResult Run(string file, IEnumerable<string> args, string? workDir = null, int timeoutSeconds = 300, string? stdin = null, (string Name, string Value)? env = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -24,6 +24,8 @@ public static class ProcessRunner
         };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
+        if (env is { } variable)
+            psi.Environment[variable.Name] = variable.Value;
         Process p;
         try
         {
