@@ -141,9 +141,24 @@ public sealed class PyxsTests : IAsyncLifetime
                 b.write(b"/ptx/x", b"changed")
                 print("conflict commit", a.commit())
                 print("y exists", b.exists(b"/ptx/y"))
+
+                # The same conflict at the protocol level: the END reply is the error EAGAIN.
+                from pyxs import PyXSError
+                from pyxs._internal import Op
+                a.transaction()
+                a.read(b"/ptx/x")
+                a.write(b"/ptx/y", b"again")
+                b.write(b"/ptx/x", b"changed again")
+                try:
+                    a.ack(Op.TRANSACTION_END, b"T\x00")
+                    print("end OK")
+                except PyXSError as e:
+                    print("end", errno.errorcode[e.args[0]])
+                a.tx_id = 0
             """)).AssertSuccess();
-        Assert.Equal("hidden False\ncommit True\nvisible 2\nrolled back False\nconflict commit False\ny exists False\n", result.Stdout);
-        Assert.Equal("changed", await _client.ReadStringAsync("/ptx/x"));
+        Assert.Equal("hidden False\ncommit True\nvisible 2\nrolled back False\nconflict commit False\ny exists False\nend EAGAIN\n", result.Stdout);
+        Assert.Equal("changed again", await _client.ReadStringAsync("/ptx/x"));
+        Assert.False(await _client.ExistsAsync("/ptx/y"));
     }
 
     [Fact]
