@@ -166,6 +166,20 @@ public sealed class DebianToolsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManyToolProcessesAtOnce_AllServed()
+    {
+        // 24 libxenstore clients at once, each writing three keys in its own transaction.
+        var runs = Enumerable.Range(0, 24).Select(i =>
+            Run("xenstore-write", $"/conc/c{i}/a", "1", $"/conc/c{i}/b", "2", $"/conc/c{i}/c", "3"));
+        foreach (var r in await Task.WhenAll(runs))
+            r.AssertSuccess();
+        await using var client = await _server.ConnectAsync();
+        Assert.Equal(24, (await client.ListAsync("/conc")).Count);
+        for (int i = 0; i < 24; i++)
+            Assert.Equal(["a", "b", "c"], await client.ListAsync($"/conc/c{i}"));
+    }
+
+    [Fact]
     public async Task RmTidy_RemovesEmptyParents()
     {
         await using var client = await _server.ConnectAsync();
