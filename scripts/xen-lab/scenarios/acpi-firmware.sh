@@ -10,7 +10,7 @@
 : "${LAB_TOKEN:?no LAB_TOKEN (acpi-firmware.host prepare did not run)}"
 fw="$LAB_FILES/tables/acpi_firmware.bin"
 lab_check "tables present ($fw)" test -s "$fw"
-[ -f "$LAB_FILES/tables/layout.json" ] && cat "$LAB_FILES/tables/layout.json"
+[ -f "$LAB_FILES/tables/layout.json" ] && { cat "$LAB_FILES/tables/layout.json"; echo; }
 
 lab_check "dom0: /dev/pmem0 exists" test -b /dev/pmem0
 res="$(cat /sys/bus/nd/devices/region*/resource 2>/dev/null | head -n 1)"
