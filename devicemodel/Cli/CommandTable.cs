@@ -17,7 +17,7 @@ internal static class CommandTable
         ["inspect"] = (InspectCommand.Run, "resolve a backing into its machine-frame runs, and every refusal (--json)"),
         ["host-scan"] = (HostScanCommand.Run, "list the host's pmem SPA ranges from NFIT, E820 and the nd bus, cross-checked (--json)"),
         ["label-torture"] = (LabelTortureCommand.Run, "test aid: crash-safety torture of a label file (killed by the test)"),
-        ["run"] = (RunCommand.Run, "run a guest with its vNVDIMMs and serve its DSM calls (--platform qemu --config FILE)"),
+        ["run"] = (RunCommand.Run, "serve a guest's vNVDIMMs (--platform xen|sim --domid N, or --platform qemu to boot one)"),
         ["verify"] = (VerifyCommand.Run, "check a guest core dump against the vNVDIMM backing files (--core CORE --config FILE)"),
         ["hot-add"] = (HotAddCommandLine.Run, "add a vNVDIMM to a running guest through its companion (--domid N SPEC)"),
         ["tables"] = (TablesCommand.Run, "build NFIT/SSDT for a config, or decode an NFIT"),

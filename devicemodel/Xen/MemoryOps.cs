@@ -69,6 +69,31 @@ internal sealed unsafe class MemoryOps : IDisposable
     }
 
     /// <inheritdoc/>
+    /// <summary>
+    /// XENMEM_populate_physmap of order-0 extents: gives the guest fresh RAM pages at
+    /// <paramref name="gfns"/> (the DSM mailbox page). Returns the number populated or -errno.
+    /// </summary>
+    public long PopulatePhysmap(ushort domid, ReadOnlySpan<ulong> gfns)
+    {
+        if (gfns.Length > MaxExtentsPerCall)
+            throw new ArgumentOutOfRangeException(nameof(gfns), "too many extents for one call");
+        lock (_lock)
+        {
+            _extents ??= _privcmd.AllocateBuffer((nuint)(MaxExtentsPerCall * sizeof(ulong)));
+            gfns.CopyTo(new Span<ulong>(_extents.Address, gfns.Length));
+            var r = (xen_memory_reservation*)_args.Address;
+            *r = new xen_memory_reservation
+            {
+                extent_start = (ulong)_extents.Address,
+                nr_extents = (ulong)gfns.Length,
+                extent_order = 0,
+                mem_flags = 0,
+                domid = domid,
+            };
+            return _privcmd.Hypercall(XenConstants.__HYPERVISOR_memory_op, MemoryConstants.XENMEM_populate_physmap, (ulong)r);
+        }
+    }
+
     public void Dispose()
     {
         _extents?.Dispose();

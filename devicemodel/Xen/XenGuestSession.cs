@@ -86,6 +86,14 @@ internal sealed class XenGuestSession : IDisposable
         return s;
     }
 
+    /// <summary>Populates one fresh RAM page at <paramref name="gfn"/> (the DSM mailbox page).</summary>
+    public void PopulateRamPage(ulong gfn)
+    {
+        long rc = _memory.PopulatePhysmap(Domid, [gfn]);
+        if (rc != 1)
+            throw new XenException($"populate_physmap(gfn {gfn:#x})", rc < 0 ? (int)-rc : XenConstants.XEN_EBUSY);
+    }
+
     /// <summary>The guest's ISA IRQ line <paramref name="isaIrq"/> (hot-add event on x86).</summary>
     public GuestIrqLine IsaIrq(byte isaIrq) => GuestIrqLine.Isa(Dm, isaIrq);
 

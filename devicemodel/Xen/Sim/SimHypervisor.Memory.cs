@@ -30,6 +30,12 @@ internal sealed partial class SimHypervisor
             Counters.Add("memory_op:decrease_reservation");
             rc = DecreaseReservation((xen_memory_reservation*)arg, start, out done);
         }
+        else if (op == MemoryConstants.XENMEM_populate_physmap)
+        {
+            Counters.Add("memory_op:populate_physmap");
+            rc = PopulatePhysmap((xen_memory_reservation*)arg);
+            done = 0;
+        }
         else
         {
             Counters.Add($"memory_op:{op}");
@@ -41,6 +47,35 @@ internal sealed partial class SimHypervisor
             continuation = true;
         }
         return rc;
+    }
+
+    // Order-0 RAM pages only (what the companion asks for: its mailbox page); a gfn that is
+    // already mapped is refused like Xen refuses to populate over an existing p2m entry.
+    private unsafe long PopulatePhysmap(xen_memory_reservation* r)
+    {
+        var dom = Domain(r->domid);
+        if (dom is null)
+            return -XenConstants.XEN_ESRCH;
+        if (r->extent_order != 0)
+            return -XenConstants.XEN_EINVAL;
+        var gfns = (ulong*)r->extent_start;
+        lock (_domctlLock)
+        {
+            for (ulong i = 0; i < r->nr_extents; i++)
+            {
+                if (gfns[i] >= dom.MaxGfn || dom.P2m.Lookup(gfns[i]) is not null)
+                    return (long)i;
+                try
+                {
+                    dom.AddRamPage(gfns[i]);
+                }
+                catch (InvalidOperationException)
+                {
+                    return (long)i;
+                }
+            }
+        }
+        return (long)r->nr_extents;
     }
 
     private unsafe long PopulatePmem(xen_pmem_map* guest, ulong start, out ulong done)

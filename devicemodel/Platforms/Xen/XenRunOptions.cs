@@ -1,0 +1,8 @@
+namespace XenVnvdimm.DeviceModel.Platforms.Xen;
+
+/// <summary>Options of <c>xen-vnvdimm run --platform xen|sim</c>.</summary>
+/// <param name="ConfigPath">The guest's xl-style config (the same one the tables were built from).</param>
+/// <param name="Domid">The guest's domain id.</param>
+/// <param name="AssumeSpaBase">Map device offsets of backings that are not on pmem from this SPA (tests, sim).</param>
+/// <param name="Simulated">Run against the in-process simulated hypervisor instead of /dev/xen.</param>
+internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated);
