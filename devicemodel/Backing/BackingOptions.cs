@@ -41,4 +41,7 @@ public sealed record BackingOptions
 
     /// <summary>Extents per FIEMAP call.</summary>
     public int FiemapBatch { get; init; } = Extents.FiemapReader.DefaultBatch;
+
+    /// <summary>Test seam: runs between the two FIEMAP passes (a deterministic "file changed meanwhile").</summary>
+    internal Action? BetweenPasses { get; init; }
 }

@@ -77,6 +77,7 @@ internal static class FileBackingResolver
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         r.FirstPassTime = System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1);
 
+        options.BetweenPasses?.Invoke();
         var comparer = new RunComparer(r.Runs);
         var refusals2 = new RefusalList();
         var verify = new RunBuilder(before.Size, partitionStart, comparer, refusals2);
