@@ -64,7 +64,7 @@ internal sealed class QemuPlatform : IHotAddTarget
 
             string dir = _options.RunDirectory ?? Directory.CreateTempSubdirectory("xen-vnvdimm-qemu-").FullName;
             if (_options.RunDirectory is null)
-                undo.Push(new Cleanup(() => Directory.Delete(dir, recursive: true)));
+                undo.Push(new StageUndo(() => Directory.Delete(dir, recursive: true)));
             Directory.CreateDirectory(dir);
             string nfit = Path.Combine(dir, "NFIT.bin"), ssdt = Path.Combine(dir, "SSDT.aml");
             File.WriteAllBytes(nfit, tables.Nfit);
@@ -105,7 +105,7 @@ internal sealed class QemuPlatform : IHotAddTarget
             var keeper = KeepSignatureAsync(dsm, mailbox, pageLock, stop.Token);
 
             var harness = StartHarness(layout, nfit, ssdt, ram, doorbell.Path, qmp);
-            undo.Push(new Cleanup(() =>
+            undo.Push(new StageUndo(() =>
             {
                 if (!harness.HasExited)
                     harness.Kill(entireProcessTree: true);
@@ -130,7 +130,7 @@ internal sealed class QemuPlatform : IHotAddTarget
 
             await harness.WaitForExitAsync(cancel);
             stop.Cancel();
-            await Task.WhenAll(background.Select(Quietly));
+            await Task.WhenAll(background.Select(StageUndo.Quietly));
             if (xs is not null)
                 await xs.SetStateAsync("stopping", CancellationToken.None);
             _logger.LogInformation("guest exited with status {Status}; DSM calls served: {Calls}", harness.ExitCode, dsm.Statistics);
@@ -220,18 +220,7 @@ internal sealed class QemuPlatform : IHotAddTarget
         }
     }
 
-    private static async Task Quietly(Task t)
-    {
-        try { await t; }
-        catch (OperationCanceledException) { }
-        catch (IOException) { }
-        catch (System.Net.Sockets.SocketException) { }
-    }
 
-    private sealed class Cleanup(Action action) : IDisposable
-    {
-        public void Dispose() => action();
-    }
 
     private async Task ReleaseThenPowerOffAsync(CompanionXenStore xs, string qmp, CancellationToken cancel)
     {

@@ -117,7 +117,7 @@ internal sealed class XenPlatform : IHotAddTarget
             if (finished == released && released.IsCompletedSuccessfully)
                 _logger.LogInformation("dom{Domid} was released: tearing down", _options.Domid);
             stop.Cancel();
-            await Quietly(commands);
+            await StageUndo.Quietly(commands);
             await xs.SetStateAsync("stopping", CancellationToken.None);
             return 0;
         }
@@ -188,7 +188,7 @@ internal sealed class XenPlatform : IHotAddTarget
         _undo.Push(sim);
         var domain = sim.CreateDomain(_options.Domid);
         // Runs after the session's teardown, before the simulator goes: what did teardown leave?
-        _undo.Push(new Cleanup(() => _logger.LogInformation(
+        _undo.Push(new StageUndo(() => _logger.LogInformation(
             "sim teardown: dom{Domid} p2m holds {Frames} mapped frames in {Ranges} ranges (the mailbox RAM page stays with the domain); hypercalls {Counters}",
             _options.Domid, domain.P2m.MappedFrames, domain.P2m.RangeCount, sim.Counters)));
         Simulator = sim;
@@ -235,14 +235,5 @@ internal sealed class XenPlatform : IHotAddTarget
         }
     }
 
-    private sealed class Cleanup(Action action) : IDisposable
-    {
-        public void Dispose() => action();
-    }
 
-    private static async Task Quietly(Task t)
-    {
-        try { await t; }
-        catch (OperationCanceledException) { }
-    }
 }

@@ -1,4 +1,5 @@
-using System.Diagnostics;
+
+using static XenVnvdimm.Tests.Integration.CompanionProcess;
 
 namespace XenVnvdimm.Tests.Integration;
 
@@ -95,24 +96,6 @@ public class HotAddTests
     private static ProcessResult Xs(string sock, string tool, params string[] args) =>
         ProcessRunner.Run(tool, args, env: ("XENSTORED_PATH", sock));
 
-    private static string Dll => Path.Combine(AppContext.BaseDirectory, "xen-vnvdimm.dll");
 
-    private static Process Start(string? sock, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Dll);
-        foreach (var x in args) psi.ArgumentList.Add(x);
-        if (sock is not null) psi.Environment["XENSTORED_PATH"] = sock;
-        return Process.Start(psi)!;
-    }
 
-    private static async Task WaitFor(Func<bool> condition, string what, int seconds = 150)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(250);
-        }
-    }
 }

@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using XenVnvdimm.XenStore.Client;
+
+using static XenVnvdimm.Tests.Integration.CompanionProcess;
 
 namespace XenVnvdimm.Tests.Integration;
 
@@ -98,24 +99,6 @@ public class SimLifecycleTests
     private static string Read(string sock, string path) =>
         ProcessRunner.Run("xenstore-read", [path], env: ("XENSTORED_PATH", sock)).Stdout.Trim();
 
-    private static string Dll => Path.Combine(AppContext.BaseDirectory, "xen-vnvdimm.dll");
 
-    private static Process Start(string? sock, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Dll);
-        foreach (var x in args) psi.ArgumentList.Add(x);
-        if (sock is not null) psi.Environment["XENSTORED_PATH"] = sock;
-        return Process.Start(psi)!;
-    }
 
-    private static async Task WaitFor(Func<bool> condition, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(200);
-        }
-    }
 }
