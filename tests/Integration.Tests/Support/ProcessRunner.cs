@@ -12,7 +12,7 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 public static class ProcessRunner
 {
     /// <summary>Runs <paramref name="file"/>; a missing tool fails the test with a message naming it.</summary>
-    public static ProcessResult Run(string file, IEnumerable<string> args, string? workDir = null, int timeoutSeconds = 300, string? stdin = null, (string Name, string Value)? env = null)
+    public static ProcessResult Run(string file, IEnumerable<string> args, string? workDir = null, int timeoutSeconds = 300, string? stdin = null, (string Name, string Value)? env = null, IEnumerable<(string Name, string Value)>? envs = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -24,8 +24,8 @@ public static class ProcessRunner
         };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
-        if (env is { } variable)
-            psi.Environment[variable.Name] = variable.Value;
+        foreach (var (name, value) in (env is { } one ? [one] : Array.Empty<(string, string)>()).Concat(envs ?? []))
+            psi.Environment[name] = value;
         Process p;
         try
         {
