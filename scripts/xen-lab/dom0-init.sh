@@ -6,6 +6,7 @@
 # saves logs to /lab/out/, prints "LAB-EXIT=<status>" on the console and powers off.
 # Markers on the console: LAB-DOM0-UP (init started), LAB-DOM0-READY (toolstack up),
 # LAB-SCENARIO-START, LAB-EXIT=N. Kernel command-line knob: lab.debug (set -x).
+# Knob (run --env): LAB_XENSTORED="COMMAND" starts COMMAND instead of oxenstored.
 export PATH=/lab/in/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LANG=C.UTF-8
 umask 022
@@ -24,6 +25,8 @@ mount -o remount,rw / 2>/dev/null
 exec </dev/null >/dev/console 2>&1
 case " $(cat /proc/cmdline) " in *" lab.debug "*) set -x ;; esac
 hostname xen-lab-dom0
+export LAB_IN=/lab/in LAB_OUT=/lab/out LAB_FILES=/lab/in/files LAB_LIB=/lab/in/lib.sh
+[ -f /lab/in/env ] && . /lab/in/env   # run's variables and --env NAME=VALUE (knobs below too)
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "LAB-DOM0-UP uptime=$(up)"
 
@@ -76,8 +79,14 @@ for x in $XENBIN/oxenstored /usr/sbin/oxenstored $XENBIN/xenstored /usr/sbin/xen
   [ -x "$x" ] && { xenstored="$x"; break; }
 done
 [ -n "$xenstored" ] || fail_early "no xenstored"
-# in the background with its output in a file: never through a pipe (it keeps it open)
-"$xenstored" --pid-file=/run/xenstored.pid </dev/null >/var/log/xen/xenstored.out 2>&1 &
+# in the background with its output in a file: never through a pipe (it keeps it open).
+# LAB_XENSTORED (run --env) replaces oxenstored by another command, e.g. the project's own.
+if [ -n "${LAB_XENSTORED:-}" ]; then
+  echo "lab-init: xenstored: $LAB_XENSTORED"
+  bash -c "$LAB_XENSTORED" </dev/null >/var/log/xen/xenstored.out 2>&1 &
+else
+  "$xenstored" --pid-file=/run/xenstored.pid </dev/null >/var/log/xen/xenstored.out 2>&1 &
+fi
 i=0
 until xenstore-read /local >/dev/null 2>&1 || xenstore-exists / >/dev/null 2>&1; do
   i=$((i + 1)); [ $i -gt 300 ] && fail_early "xenstored did not come up within 30 s"
@@ -91,8 +100,6 @@ echo "LAB-DOM0-READY uptime=$(up)"
 
 # ---- scenario -------------------------------------------------------------------------------
 mkdir -p /lab/out
-export LAB_IN=/lab/in LAB_OUT=/lab/out LAB_FILES=/lab/in/files LAB_LIB=/lab/in/lib.sh
-[ -f /lab/in/env ] && . /lab/in/env
 rc=127
 if [ -f /lab/in/scenario.sh ]; then
   echo "LAB-SCENARIO-START uptime=$(up)"

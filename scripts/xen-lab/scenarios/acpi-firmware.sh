@@ -45,9 +45,9 @@ lab_hvm_cfg acpifw /tmp/acpifw.initrd "acpi_firmware = \"$fw\"" "$iomem" >acpifw
 t0=$(lab_now)
 if xl create acpifw.cfg; then
   lab_follow acpifw
-  lab_check "guest sees /dev/pmem0" lab_wait_console acpifw 'LAB-GUEST-PMEM|GUEST-EXIT=' 400
+  lab_check "guest sees /dev/pmem0" lab_wait_console acpifw 'LAB-GUEST-PMEM|GUEST-EXIT=' 1200
   lab_time xl_create_to_guest_pmem "$(lab_elapsed "$t0")"
-  lab_check "guest powered off" lab_wait_gone acpifw 180
+  lab_check "guest powered off" lab_wait_gone acpifw 300
   c="$(tr -d '\r' <"$LAB_OUT/guest-acpifw.console")"
   lab_check "guest: /dev/pmem0 at 4 GiB with $LAB_NVDIMM_SIZE bytes" \
     grep -q "LAB-GUEST-PMEM region=0x100000000 size=$LAB_NVDIMM_SIZE " <<<"$c"

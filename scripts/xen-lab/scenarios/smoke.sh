@@ -30,9 +30,10 @@ lab_hvm_cfg smoke /tmp/smoke.initrd >smoke.cfg
 t0=$(lab_now)
 if xl create smoke.cfg; then
   lab_follow smoke
-  lab_check "guest printed its marker" lab_wait_console smoke 'LAB-GUEST-HELLO' 400
+  lab_check "guest ran its script" lab_wait_console smoke 'GUEST-EXIT=' 1200
   lab_time xl_create_to_guest_script "$(lab_elapsed "$t0")"
-  lab_check "guest powered off" lab_wait_gone smoke 120
+  lab_check "guest printed its marker" grep -aq 'LAB-GUEST-HELLO' "$LAB_OUT/guest-smoke.console"
+  lab_check "guest powered off" lab_wait_gone smoke 300
   lab_time xl_create_to_guest_gone "$(lab_elapsed "$t0")"
   lab_check "guest script exited 0 (it runs on Xen HVM)" test "$(lab_guest_exit smoke)" = 0
 else
