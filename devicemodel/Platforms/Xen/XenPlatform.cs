@@ -56,6 +56,8 @@ internal sealed class XenPlatform : IHotAddTarget
     {
         var config = VnvdimmConfig.Load(_options.ConfigPath, GuestPlatform.Xen, _logger);
         var layout = LayoutPlanner.Plan(config);
+        // Refuses a second companion for the domain, or one left behind by a crash, before anything is touched.
+        using var stateFile = CompanionStateFile.Acquire(_options.Domid, _options.Simulated ? "sim" : "xen");
         var xs = await CompanionXenStore.ConnectAsync(_options.Domid, _logger, cancel);
         try
         {

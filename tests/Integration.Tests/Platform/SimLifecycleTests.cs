@@ -85,6 +85,40 @@ public class SimLifecycleTests
         }
     }
 
+    [Fact]
+    public async Task ASecondCompanionAndOneAfterACrashAreRefused()
+    {
+        using var d = new TempDir();
+        string a = Filled(d, "a.img", 8 << 20);
+        File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
+        string sock = d.File("xs.sock");
+        using var xenstored = Start(null, "xenstored", "--socket", sock);
+        try
+        {
+            await WaitFor(() => File.Exists(sock), "xenstored");
+            string[] args = [Dll, "run", "--platform", "sim", "--domid", "3", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000"];
+            using var first = Start(sock, args[1..]);
+            await WaitFor(() => Read(sock, "/local/domain/0/device-model/3/vnvdimm/state") == "running" || first.HasExited, "first companion");
+            Assert.False(first.HasExited);
+
+            var second = ProcessRunner.Run("dotnet", args, env: ("XENSTORED_PATH", sock));
+            Assert.Equal(2, second.ExitCode);
+            Assert.Contains($"domain 3 is already served by a running companion (pid={first.Id}, platform=sim", second.Stderr);
+            Assert.Equal("running", Read(sock, "/local/domain/0/device-model/3/vnvdimm/state")); // untouched
+
+            first.Kill(); // SIGKILL: no cleanup
+            first.WaitForExit();
+            var third = ProcessRunner.Run("dotnet", args, env: ("XENSTORED_PATH", sock));
+            Assert.Equal(2, third.ExitCode);
+            Assert.Contains($"a previous companion for domain 3 (pid={first.Id}, platform=sim", third.Stderr);
+            Assert.Contains("ended without cleaning up", third.Stderr);
+        }
+        finally
+        {
+            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
+        }
+    }
+
     private static string Filled(TempDir d, string name, int size)
     {
         string path = d.File(name);
