@@ -22,13 +22,14 @@ internal static class RunCommand
         string? timeout = args.Option("--timeout");
         string? domid = args.Option("--domid");
         string? spaBase = args.Option("--assume-spa-base");
+        bool restrict = args.Flag("--restrict");
         args.End();
         if (platform is "xen" or "sim")
         {
             if (domid is null || !ushort.TryParse(domid, out ushort xenDom) || xenDom is 0 or >= 0x7FF0)
                 throw new UserErrorException($"--platform {platform} needs --domid with a guest domain id (1..32751), got '{domid}'");
             ulong? spa = spaBase is null ? null : Config.SizeParser.Parse(spaBase, "--assume-spa-base");
-            var xen = new Platforms.Xen.XenPlatform(new Platforms.Xen.XenRunOptions(config, xenDom, spa, platform == "sim"), logging);
+            var xen = new Platforms.Xen.XenPlatform(new Platforms.Xen.XenRunOptions(config, xenDom, spa, platform == "sim", restrict), logging);
             return xen.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         if (platform != "qemu")

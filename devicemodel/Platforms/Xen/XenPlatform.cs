@@ -104,6 +104,11 @@ internal sealed class XenPlatform : IHotAddTarget
             // Under Xen the doorbell traps synchronously: the request is served before the vCPU resumes.
             session.StartIoreqServer([new IoRange(IoSpace.Port, layout.DoorbellPort, layout.DoorbellPort)], Doorbell);
 
+            if (_options.Restrict)
+            {
+                session.Restrict();
+                _logger.LogInformation("privcmd and evtchn restricted to dom{Domid}", _options.Domid);
+            }
             foreach (var d in layout.Devices)
                 await xs.PublishDeviceAsync(d, "running", cancel);
             await xs.SetStateAsync("running", cancel);
@@ -208,6 +213,8 @@ internal sealed class XenPlatform : IHotAddTarget
         try
         {
             var layout = _layout ?? throw new UserErrorException("the companion is not serving yet");
+            if (_options.Restrict)
+                throw new UserErrorException($"{spec.Name}: this companion runs with --restrict: its privcmd is restricted to the domain and can no longer map memory; hot-add needs a companion started without --restrict");
             var next = LayoutPlanner.PlanHotAdd(layout, spec);
             var d = next.Devices[^1];
             byte[] nextFit = GuestTables.BuildNfit(next).ToFitBuffer();

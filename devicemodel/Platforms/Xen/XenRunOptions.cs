@@ -5,4 +5,6 @@ namespace XenVnvdimm.DeviceModel.Platforms.Xen;
 /// <param name="Domid">The guest's domain id.</param>
 /// <param name="AssumeSpaBase">Map device offsets of backings that are not on pmem from this SPA (tests, sim).</param>
 /// <param name="Simulated">Run against the in-process simulated hypervisor instead of /dev/xen.</param>
-internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated);
+/// <param name="Restrict">Restrict privcmd and evtchn to the domain once serving (hot-add is then refused:
+/// mapping needs hypercalls a restricted privcmd no longer passes).</param>
+internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated, bool Restrict = false);

@@ -119,6 +119,31 @@ public class SimLifecycleTests
         }
     }
 
+    [Fact]
+    public async Task ARestrictedCompanionServesButRefusesHotAdd()
+    {
+        using var d = new TempDir();
+        string a = Filled(d, "a.img", 8 << 20), c = Filled(d, "c.img", 8 << 20);
+        File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
+        string sock = d.File("xs.sock");
+        using var xenstored = Start(null, "xenstored", "--socket", sock);
+        try
+        {
+            await WaitFor(() => File.Exists(sock), "xenstored");
+            using var run = Start(sock, "run", "--platform", "sim", "--domid", "6", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "--restrict");
+            await WaitFor(() => Read(sock, "/local/domain/0/device-model/6/vnvdimm/state") == "running" || run.HasExited, "restricted companion");
+            Assert.False(run.HasExited);
+            var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", "6", $"backend={c}"], env: ("XENSTORED_PATH", sock));
+            Assert.Equal(1, add.ExitCode);
+            Assert.Contains("runs with --restrict", add.Stdout);
+            run.Kill();
+        }
+        finally
+        {
+            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
+        }
+    }
+
     private static string Filled(TempDir d, string name, int size)
     {
         string path = d.File(name);
