@@ -25,13 +25,15 @@ public sealed class CompanionXenStore : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Connects where libxenstore would ($XENSTORED_PATH, /run/xenstored/socket, …).</summary>
-    public static async Task<CompanionXenStore> ConnectAsync(uint domid, ILogger logger, CancellationToken cancel)
+    /// <summary>Connects to <paramref name="path"/>, or where libxenstore would ($XENSTORED_PATH, /run/xenstored/socket, …).</summary>
+    public static async Task<CompanionXenStore> ConnectAsync(uint domid, ILogger logger, CancellationToken cancel, string? path = null)
     {
         XenStoreClient client;
         try
         {
-            client = await XenStoreClient.ConnectAsync(cancellationToken: cancel);
+            client = path is null
+                ? await XenStoreClient.ConnectAsync(cancellationToken: cancel)
+                : await XenStoreClient.ConnectAsync(path, cancellationToken: cancel);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or XenStoreConnectionException or InvalidOperationException)
         {

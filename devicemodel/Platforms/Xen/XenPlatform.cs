@@ -58,7 +58,7 @@ internal sealed class XenPlatform : IHotAddTarget
         var layout = LayoutPlanner.Plan(config);
         // Refuses a second companion for the domain, or one left behind by a crash, before anything is touched.
         using var stateFile = CompanionStateFile.Acquire(_options.Domid, _options.Simulated ? "sim" : "xen");
-        var xs = await CompanionXenStore.ConnectAsync(_options.Domid, _logger, cancel);
+        var xs = await CompanionXenStore.ConnectAsync(_options.Domid, _logger, cancel, _options.XenStorePath);
         try
         {
             await xs.StartingAsync(cancel);

@@ -7,4 +7,5 @@ namespace XenVnvdimm.DeviceModel.Platforms.Xen;
 /// <param name="Simulated">Run against the in-process simulated hypervisor instead of /dev/xen.</param>
 /// <param name="Restrict">Restrict privcmd and evtchn to the domain once serving (hot-add is then refused:
 /// mapping needs hypercalls a restricted privcmd no longer passes).</param>
-internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated, bool Restrict = false);
+/// <param name="XenStorePath">xenstore socket or device; null finds it as libxenstore does.</param>
+internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated, bool Restrict = false, string? XenStorePath = null);
