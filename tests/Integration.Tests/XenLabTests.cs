@@ -157,6 +157,59 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("xl_create_to_guest_script", r.Times.Keys);
     }
 
+    /// <summary>
+    /// The companion itself on real Xen (scenarios/companion.sh): a raw namespace, then DAX files on
+    /// dom0's fsdax namespace (one fragmented, one with labels) mapped by its own hypercalls; labels
+    /// through its ioreq-served DSM survive a second boot; a hot-added vNVDIMM reaches the running guest.
+    /// </summary>
+    [Fact]
+    public async Task CompanionMapsServesAndHotAddsOnRealXen()
+    {
+        XenLab.RequireTools();
+        string token = Guid.NewGuid().ToString("N")[..24];
+        var r = await XenLab.RunAsync(
+            ["--scenario", XenLab.Scenario("companion.sh"), "--timeout", "2400", "--nvdimm-size", "512M",
+             "--out", _dir.File("out")],
+            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+        Report(r);
+
+        AssertChecksPassed(r,
+            "xen-vnvdimm is on PATH",
+            "raw: companion published state=running",
+            "raw: guest sees the namespace at 0x100000000 with 536870912 bytes",
+            "raw: guest read dom0's pattern at 0",
+            "raw: guest read dom0's pattern at 300 MiB",
+            "raw: the guest's write is at 257 * 4 KiB of /dev/pmem0",
+            "raw: companion exited when the domain went",
+            "raw: the companion's xenstore nodes are gone",
+            "dom0: fsdax namespace (--map=mem)",
+            "dom0: ext4 mounted with -o dax",
+            "cmp: state=running in oxenstored",
+            "cmp: pid in xenstore is the companion",
+            "cmp: the guest's write to a is at 2 MiB + 8 KiB of a.img",
+            "cmp: the guest's write to b is at 5 MiB + 12 KiB of b.img",
+            "cmp: ndctl init-labels through our DSM",
+            "cmp: ndctl read-labels equals the label file on dom0",
+            "cmp: guest script exited 0",
+            "cmp: companion exited when the domain went",
+            "cmp2: hot-add answered ok",
+            "cmp2: result/lab1 is ok slot=3",
+            "cmp2: guest sees the hot-added vNVDIMM",
+            "cmp2: guest script exited 0");
+        // the checks whose text carries measured values
+        Assert.Matches(@"LAB-CHECK ok: dom0: b\.img is fragmented \(\d+ extents\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: cmp: guest sees a \(contiguous\) at 0x[0-9a-f]+, 67108864 bytes, dom0's bytes", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: cmp: guest sees b \(fragmented\) at 0x[0-9a-f]+, 8388608 bytes, dom0's bytes", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: cmp: ndctl create-namespace through our DSM \(uuid [0-9a-f-]{36}\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: cmp2: the namespace \(uuid [0-9a-f-]{36}\) survived the reboot", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: cmp2: hot-added d at 0x[0-9a-f]+, 16777216 bytes, dom0's bytes", r.Stdout);
+        // the companion mapped with its own hypercalls: its log says which interface and how many calls
+        string log = File.ReadAllText(_dir.File("out/companion-cmp1.log"));
+        Assert.Matches(@"mapped \d+ pages in \d+ runs with ", log);
+        Assert.Contains("xl_create_to_guest_pmem_with_companion", r.Times.Keys);
+        Assert.Contains("hotadd_command_to_result", r.Times.Keys);
+    }
+
     [Fact]
     public async Task AcpiFirmwareTablesAndIomemGiveGuestTheHostNvdimm()
     {

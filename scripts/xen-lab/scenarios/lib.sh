@@ -17,7 +17,8 @@
 #   lab_follow NAME              copies the guest's console live to the scenario's output, each
 #                                line prefixed "[NAME] " (stopped when the scenario exits)
 #   lab_wait_gone NAME SECONDS   waits until domain NAME no longer exists (1 on timeout)
-#   lab_wait_console NAME REGEX SECONDS   waits for REGEX in the guest console file
+#   lab_wait_console NAME REGEX SECONDS   waits for REGEX in the guest console file (every 60 s it
+#                                prints progress and calls lab_progress_hook NAME if the scenario has one)
 #   lab_guest_exit NAME          the guest script's status from its GUEST-EXIT= line (or empty)
 #   lab_check DESCRIPTION CMD... runs CMD, prints "LAB-CHECK ok|FAIL: DESCRIPTION", counts failures
 #   lab_result                   returns the number of failed checks (use as `exit $(lab_result)`)
@@ -103,6 +104,7 @@ lab_wait_console() { # progress every 60 s: the domain's state, CPU time and con
     ((el > secs)) && return 1
     if ((el >= next)); then
       echo "lab: waiting for $name (${el} s): $(xl list "$name" 2>/dev/null | awk 'NR == 2 { print "state " $5 ", cpu " $6 " s" }'), console $(stat -c %s "$f" 2>/dev/null) bytes"
+      declare -F lab_progress_hook >/dev/null && lab_progress_hook "$name"
       next=$((next + 60))
     fi
     sleep 2

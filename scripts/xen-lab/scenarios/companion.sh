@@ -1,0 +1,261 @@
+#!/bin/bash
+# The companion on real Xen (runs in dom0): `xen-vnvdimm run --platform xen` itself resolves the
+# backings, grants and maps their frames with its own hypercalls (no libxl iomem=), populates and
+# foreign-maps the DSM mailbox, serves the guest's DSM calls as an ioreq server, publishes its
+# state in the real oxenstored, hot-adds a vNVDIMM on a xenstore command and exits when the
+# domain is released. Started the administrator's way: scripts/xl-vnvdimm create (companion.host
+# puts it into the lab files).
+#   1. raw: a whole raw namespace (/dev/pmem0 of the label-less host region) as the backing.
+#   2. cmp, first boot: three DAX files on dom0's fsdax namespace (--map=mem: a PV dom0 has no
+#      altmap; see DESIGN.md), one deliberately fragmented, one with labels. The guest checks
+#      sizes, addresses and every byte (md5) of what dom0 wrote, writes tokens, then
+#      init-labels + create-namespace through our DSM.
+#   3. cmp, second boot: the namespace is still there; a vNVDIMM hot-added with
+#      `xen-vnvdimm hot-add` appears in the running guest.
+#   scripts/xen-lab/run --scenario scripts/xen-lab/scenarios/companion.sh --nvdimm-size 512M
+. "$LAB_LIB"
+: "${LAB_TOKEN:?no LAB_TOKEN (companion.host prepare did not run)}"
+xlv="$LAB_FILES/xl-vnvdimm"
+export XL_VNVDIMM_DIR="$LAB_OUT/xl-vnvdimm" XL_VNVDIMM_TIMEOUT=900
+# the companion's log level (its default is Warning): what it mapped, with which interface
+export XEN_VNVDIMM_LOG="${XEN_VNVDIMM_LOG:-Information}"
+lab_check "xen-vnvdimm is on PATH" command -v xen-vnvdimm
+lab_check "xl-vnvdimm is in the lab files" test -x "$xlv"
+lab_check "dom0: /dev/pmem0 exists" test -b /dev/pmem0
+mkdir -p "$XL_VNVDIMM_DIR"
+
+# "slot gpa size" per device of a layout.json (written by xen-vnvdimm tables)
+layout_devices() {
+  awk '/"slot":/ { gsub(/[^0-9]/, "", $2); s = $2 }
+       /"gpa":/ { gsub(/[",]/, "", $2); g = $2 }
+       /"size":/ { gsub(/[^0-9]/, "", $2); print s, g, $2 }' "$1"
+}
+# the companion of a guest named $1 (pid from xl-vnvdimm's state directory)
+companion_pid() { cat "$XL_VNVDIMM_DIR/$1/companion.pid" 2>/dev/null; }
+companion_gone() { # waits until the companion of guest $1 has exited
+  local pid t0; pid="$(companion_pid "$1")"; t0=$(lab_secs)
+  [ -n "$pid" ] || return 1
+  while kill -0 "$pid" 2>/dev/null; do (( $(lab_secs) - t0 > $2 )) && return 1; sleep 1; done
+}
+xs_base() { echo "/local/domain/0/device-model/$1/vnvdimm"; }
+# finds a file's bytes at OFFSET (grep of the 4 KiB block there)
+block_has() { dd if="$1" bs=4096 skip=$(($2 / 4096)) count=1 2>/dev/null | grep -aq "$3"; }
+create_guest() { # NAME CFG: xl-vnvdimm create, timed; prints the domid
+  local t0; t0=$(lab_now)
+  if "$xlv" create "$2" >"$LAB_OUT/xl-vnvdimm-$1.out" 2>&1; then
+    cat "$LAB_OUT/xl-vnvdimm-$1.out"
+    lab_time "companion_create_$1" "$(lab_elapsed "$t0")"
+    return 0
+  fi
+  cat "$LAB_OUT/xl-vnvdimm-$1.out"; cat "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null
+  return 1
+}
+lab_progress_hook() { tail -n 4 "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null | sed 's/^/[companion] /'; }
+show_companion_log() { echo "---- companion log ($1) ----"; sed 's/^/[companion] /' "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null; }
+
+# ---- 1. a whole raw namespace --------------------------------------------------------------------
+res="$(cat /sys/bus/nd/devices/region*/resource 2>/dev/null | head -n 1)"
+echo "dom0: host region at $res"
+printf 'XENLAB-RAW-HEAD-%s\n' "$LAB_TOKEN" | dd of=/dev/pmem0 bs=4096 conv=sync,notrunc status=none
+printf 'XENLAB-RAW-MID-%s\n' "$LAB_TOKEN" | dd of=/dev/pmem0 bs=4096 seek=$((300 << 8)) conv=sync,notrunc status=none
+sync
+cat >raw.cfg.in <<EOF
+vnvdimms = [ 'backend=/dev/pmem0, label_size=0' ]
+EOF
+xen-vnvdimm tables --config raw.cfg.in --out raw-tables --platform xen >/dev/null
+read -r _ raw_gpa raw_size <<<"$(layout_devices raw-tables/layout.json)"
+echo "raw: planned gpa $raw_gpa size $raw_size"
+cat >raw-guest.sh <<G
+set -u
+b=\$(ls -d /sys/block/pmem* | head -n 1); d=/dev/\${b##*/}
+r=\$(cat \$(readlink -f \$b/device)/../resource); s=\$(( \$(cat \$b/size) * 512 ))
+echo "LAB-GUEST-RAW dev=\$d gpa=\$r size=\$s"
+dd if=\$d bs=4096 count=1 2>/dev/null | grep -ao 'XENLAB-RAW-HEAD-[0-9a-f]*' | sed 's/^/LAB-GUEST-READ=/'
+dd if=\$d bs=4096 skip=$((300 << 8)) count=1 2>/dev/null | grep -ao 'XENLAB-RAW-MID-[0-9a-f]*' | sed 's/^/LAB-GUEST-READ=/'
+printf 'XENLAB-RAW-GUEST-%s\n' "$LAB_TOKEN" | dd of=\$d bs=4096 seek=257 conv=sync,notrunc 2>/dev/null
+sync
+test "\$r" = "$raw_gpa" && test "\$s" = "$raw_size"
+G
+lab_guest_initrd raw-guest.sh /tmp/raw.initrd
+{ lab_hvm_cfg raw /tmp/raw.initrd; cat raw.cfg.in; } >raw.cfg
+if create_guest raw raw.cfg; then
+  lab_follow raw
+  domid=$(xl domid raw)
+  lab_check "raw: companion published state=running" test "$(xenstore-read "$(xs_base "$domid")/state")" = running
+  lab_check "raw: guest ran its script" lab_wait_console raw 'GUEST-EXIT=' 1200
+  lab_check "raw: guest powered off" lab_wait_gone raw 300
+  lab_check "raw: companion exited when the domain went" companion_gone raw 120
+  c="$(tr -d '\r' <"$LAB_OUT/guest-raw.console")"
+  lab_check "raw: guest sees the namespace at $raw_gpa with $raw_size bytes" \
+    grep -q "LAB-GUEST-RAW dev=/dev/pmem[0-9]* gpa=$raw_gpa size=$raw_size" <<<"$c"
+  lab_check "raw: guest read dom0's pattern at 0" grep -q "LAB-GUEST-READ=XENLAB-RAW-HEAD-$LAB_TOKEN" <<<"$c"
+  lab_check "raw: guest read dom0's pattern at 300 MiB" grep -q "LAB-GUEST-READ=XENLAB-RAW-MID-$LAB_TOKEN" <<<"$c"
+  lab_check "raw: guest script exited 0" test "$(lab_guest_exit raw)" = 0
+  lab_check "raw: the guest's write is at 257 * 4 KiB of /dev/pmem0" block_has /dev/pmem0 $((257 * 4096)) "XENLAB-RAW-GUEST-$LAB_TOKEN"
+  lab_check "raw: the companion's xenstore nodes are gone" sh -c "! xenstore-exists '$(xs_base "$domid")/devices'"
+else
+  lab_check "raw: xl-vnvdimm create" false
+fi
+show_companion_log raw
+
+# ---- 2. DAX files on dom0's fsdax namespace ------------------------------------------------------
+t0=$(lab_now)
+ndctl create-namespace -f -e namespace0.0 -m fsdax --map=mem >ns.json 2>&1; cat ns.json
+lab_check "dom0: fsdax namespace (--map=mem)" test -b /dev/pmem0
+mkfs.ext4 -q -F -b 4096 /dev/pmem0
+mkdir -p /mnt/pmem
+lab_check "dom0: ext4 mounted with -o dax" mount -t ext4 -o dax /dev/pmem0 /mnt/pmem
+lab_time dom0_fsdax_setup "$(lab_elapsed "$t0")"
+P=/mnt/pmem
+# a: contiguous, random content; then fill the filesystem and free 1 MiB holes at offsets that are
+# not 2 MiB aligned, so that b (8 MiB) can only be written in pieces
+dd if=/dev/urandom of=$P/a.img bs=1M count=64 conv=fsync status=none
+dd if=/dev/zero of=$P/filler bs=1M conv=fsync status=none 2>/dev/null
+for i in $(seq 0 11); do fallocate -p -o $(( (i * 3 << 20) + 4096 )) -l $((1 << 20)) $P/filler; done
+sync
+dd if=/dev/urandom of=$P/b.img bs=1M count=8 conv=fsync status=none
+rm -f $P/filler
+dd if=/dev/urandom of=$P/c.img bs=1M count=32 conv=fsync status=none
+dd if=/dev/urandom of=$P/d.img bs=1M count=16 conv=fsync status=none
+sync
+for f in a b c d; do echo "dom0: $f.img: $(filefrag $P/$f.img)"; done
+b_extents=$(filefrag $P/b.img | sed -n 's/.*: \([0-9]*\) extents\{0,1\} found/\1/p')
+lab_check "dom0: b.img is fragmented ($b_extents extents)" test "${b_extents:-0}" -ge 8
+for f in a b d; do md5sum <$P/$f.img | cut -d' ' -f1 >$f.md5; done
+cat >cmp.cfg.in <<EOF
+vnvdimms = [ 'backend=$P/a.img, label_size=0',
+             'backend=$P/b.img, label_size=0',
+             'backend=$P/c.img, label_size=128K' ]
+vnvdimm_slots = 4
+EOF
+xen-vnvdimm tables --config cmp.cfg.in --out cmp-tables --platform xen >/dev/null
+layout_devices cmp-tables/layout.json >cmp-layout.txt; cat cmp-layout.txt
+read -r _ a_gpa a_size <<<"$(sed -n 1p cmp-layout.txt)"
+read -r _ b_gpa b_size <<<"$(sed -n 2p cmp-layout.txt)"
+read -r _ c_gpa c_size <<<"$(sed -n 3p cmp-layout.txt)"
+
+# guest helpers: the /dev/pmemX and region of the region at GPA $1
+cat >guest-lib.sh <<'G'
+region_at() { for r in /sys/bus/nd/devices/region*; do [ "$(cat $r/resource)" = "$1" ] && { echo ${r##*/}; return; }; done; }
+pmem_at() { for b in /sys/block/pmem*; do [ "$(cat $(readlink -f $b/device)/../resource 2>/dev/null)" = "$1" ] && { echo ${b##*/}; return; }; done; }
+dev_report() { # NAME GPA: size, md5 of the whole device
+  p=$(pmem_at $2)
+  [ -n "$p" ] || { echo "LAB-GUEST-DEV $1 missing at $2"; return 1; }
+  echo "LAB-GUEST-DEV $1 gpa=$2 size=$(( $(cat /sys/block/$p/size) * 512 )) md5=$(md5sum </dev/$p | cut -d' ' -f1)"
+}
+G
+cat guest-lib.sh >cmp1-guest.sh
+cat >>cmp1-guest.sh <<G
+set -u
+echo "LAB-GUEST-PMEM uptime=\$(cut -d' ' -f1 /proc/uptime)"
+ndctl list -R -D -N
+rc=0
+dev_report a $a_gpa || rc=1
+dev_report b $b_gpa || rc=1
+printf 'XENLAB-A-GUEST-%s\n' "$LAB_TOKEN" | dd of=/dev/\$(pmem_at $a_gpa) bs=4096 seek=$(( (2 << 8) + 2 )) conv=sync,notrunc 2>/dev/null
+printf 'XENLAB-B-GUEST-%s\n' "$LAB_TOKEN" | dd of=/dev/\$(pmem_at $b_gpa) bs=4096 seek=$(( (5 << 8) + 3 )) conv=sync,notrunc 2>/dev/null
+sync
+# labels through the DSM the companion serves
+r=\$(region_at $c_gpa); nmem=\$(cut -d, -f1 /sys/bus/nd/devices/\$r/mapping0)
+echo "LAB-GUEST-LABEL-REGION \$r \$nmem"
+ndctl disable-region \$r && ndctl init-labels -f \$nmem && ndctl enable-region \$r && echo "LAB-GUEST-INIT-LABELS ok" || rc=1
+ndctl create-namespace -r \$r -m fsdax -s 16M >/tmp/ns.json && echo "LAB-GUEST-NS \$(grep -o '"uuid":"[^"]*"' /tmp/ns.json | head -n 1)" || rc=1
+cat /tmp/ns.json
+ndctl read-labels \$nmem -o /tmp/labels.bin && echo "LAB-GUEST-LABELS md5=\$(md5sum </tmp/labels.bin | cut -d' ' -f1)"
+exit \$rc
+G
+lab_guest_initrd cmp1-guest.sh /tmp/cmp1.initrd
+{ lab_hvm_cfg cmp /tmp/cmp1.initrd; cat cmp.cfg.in; } >cmp1.cfg
+t0=$(lab_now)
+if create_guest cmp cmp1.cfg; then
+  lab_follow cmp
+  domid=$(xl domid cmp)
+  base="$(xs_base "$domid")"
+  xenstore-ls -f "$base" 2>&1 | sed 's/^/xenstore: /'
+  lab_check "cmp: state=running in oxenstored" test "$(xenstore-read "$base/state")" = running
+  lab_check "cmp: pid in xenstore is the companion" test "$(xenstore-read "$base/pid")" = "$(companion_pid cmp)"
+  lab_check "cmp: devices/1/gpa in xenstore is the planned $b_gpa" test "$(xenstore-read "$base/devices/1/gpa")" = "$b_gpa"
+  lab_check "cmp: guest sees its vNVDIMMs" lab_wait_console cmp 'LAB-GUEST-PMEM|GUEST-EXIT=' 1200
+  lab_time xl_create_to_guest_pmem_with_companion "$(lab_elapsed "$t0")"
+  lab_check "cmp: guest ran its script" lab_wait_console cmp 'GUEST-EXIT=' 1200
+  lab_check "cmp: guest powered off" lab_wait_gone cmp 300
+  lab_check "cmp: companion exited when the domain went" companion_gone cmp 120
+  c="$(tr -d '\r' <"$LAB_OUT/guest-cmp.console")"
+  lab_check "cmp: guest sees a (contiguous) at $a_gpa, $a_size bytes, dom0's bytes" \
+    grep -q "LAB-GUEST-DEV a gpa=$a_gpa size=$a_size md5=$(cat a.md5)" <<<"$c"
+  lab_check "cmp: guest sees b (fragmented) at $b_gpa, $b_size bytes, dom0's bytes" \
+    grep -q "LAB-GUEST-DEV b gpa=$b_gpa size=$b_size md5=$(cat b.md5)" <<<"$c"
+  lab_check "cmp: the guest's write to a is at 2 MiB + 8 KiB of a.img" block_has $P/a.img $(( (2 << 20) + 8192 )) "XENLAB-A-GUEST-$LAB_TOKEN"
+  lab_check "cmp: the guest's write to b is at 5 MiB + 12 KiB of b.img" block_has $P/b.img $(( (5 << 20) + 12288 )) "XENLAB-B-GUEST-$LAB_TOKEN"
+  lab_check "cmp: ndctl init-labels through our DSM" grep -q "LAB-GUEST-INIT-LABELS ok" <<<"$c"
+  ns_uuid="$(sed -n 's/.*LAB-GUEST-NS "uuid":"\([^"]*\)".*/\1/p' <<<"$c" | head -n 1)"
+  lab_check "cmp: ndctl create-namespace through our DSM (uuid ${ns_uuid:-none})" test -n "$ns_uuid"
+  guest_md5="$(sed -n 's/.*LAB-GUEST-LABELS md5=\([0-9a-f]*\).*/\1/p' <<<"$c" | head -n 1)"
+  lab_check "cmp: ndctl read-labels equals the label file on dom0" test "$guest_md5" = "$(md5sum <$P/c.img.label | cut -d' ' -f1)"
+  lab_check "cmp: guest script exited 0" test "$(lab_guest_exit cmp)" = 0
+  mv "$LAB_OUT/guest-cmp.console" "$LAB_OUT/guest-cmp1.console"
+else
+  lab_check "cmp: xl-vnvdimm create (first boot)" false
+fi
+show_companion_log cmp
+cp "$XL_VNVDIMM_DIR/cmp/companion.log" "$LAB_OUT/companion-cmp1.log" 2>/dev/null
+
+# ---- 3. second boot: the namespace survived; hot-add -------------------------------------------
+cat guest-lib.sh >cmp2-guest.sh
+cat >>cmp2-guest.sh <<G
+set -u
+rc=0
+r=\$(region_at $c_gpa)
+ndctl list -N -r \$r | grep -o '"uuid":"[^"]*"' | sed 's/^/LAB-GUEST-NS2 /'
+nregions=\$(ls -d /sys/bus/nd/devices/region* | wc -l)
+echo "LAB-GUEST-WAIT-HOTADD regions=\$nregions"
+via=event; i=0
+while [ \$(ls -d /sys/bus/nd/devices/region* | wc -l) -le \$nregions ]; do
+  i=\$((i + 1)); sleep 1
+  # the GED event should make the nfit driver re-read _FIT; re-binding it is the fallback
+  if [ \$i -ge 240 ] && [ \$via = event ]; then via=rebind
+    echo ACPI0012:00 >/sys/bus/acpi/drivers/nfit/unbind; echo ACPI0012:00 >/sys/bus/acpi/drivers/nfit/bind; fi
+  [ \$i -ge 400 ] && { echo "LAB-GUEST-HOTADD none"; exit 1; }
+done
+for w in /sys/bus/nd/devices/ndbus*/wait_probe; do cat \$w >/dev/null; done
+sleep 2
+new=""
+for r in /sys/bus/nd/devices/region*; do case " $a_gpa $b_gpa $c_gpa " in *" \$(cat \$r/resource) "*) ;; *) new=\$(cat \$r/resource) ;; esac; done
+echo "LAB-GUEST-HOTADDED via=\$via after=\${i}s gpa=\$new"
+grep -c ACPI:Ged /proc/interrupts >/dev/null && grep ACPI:Ged /proc/interrupts
+dev_report d \$new || rc=1
+exit \$rc
+G
+lab_guest_initrd cmp2-guest.sh /tmp/cmp2.initrd
+{ lab_hvm_cfg cmp /tmp/cmp2.initrd; cat cmp.cfg.in; } >cmp2.cfg
+if create_guest cmp cmp2.cfg; then
+  lab_follow cmp
+  domid=$(xl domid cmp)
+  base="$(xs_base "$domid")"
+  if lab_check "cmp2: guest waits for the hot-add" lab_wait_console cmp 'LAB-GUEST-WAIT-HOTADD|GUEST-EXIT=' 1200; then
+    t0=$(lab_now)
+    xen-vnvdimm hot-add --domid "$domid" --request-id lab1 --timeout 600 "backend=$P/d.img, label_size=0" >hotadd.out 2>&1; hrc=$?
+    lab_time hotadd_command_to_result "$(lab_elapsed "$t0")"
+    cat hotadd.out
+    lab_check "cmp2: hot-add answered ok" test "$hrc" = 0
+    lab_check "cmp2: result/lab1 is ok slot=3" test "$(xenstore-read "$base/result/lab1")" = "ok slot=3"
+    d_gpa="$(xenstore-read "$base/devices/3/gpa")"; d_size="$(xenstore-read "$base/devices/3/size")"
+    lab_check "cmp2: guest sees the hot-added vNVDIMM" lab_wait_console cmp 'LAB-GUEST-HOTADDED|GUEST-EXIT=' 600
+    lab_time hotadd_command_to_guest_device "$(lab_elapsed "$t0")"
+  fi
+  lab_check "cmp2: guest powered off" lab_wait_gone cmp 300
+  lab_check "cmp2: companion exited when the domain went" companion_gone cmp 120
+  c="$(tr -d '\r' <"$LAB_OUT/guest-cmp.console")"
+  lab_check "cmp2: the namespace (uuid ${ns_uuid:-none}) survived the reboot" grep -q "LAB-GUEST-NS2 \"uuid\":\"$ns_uuid\"" <<<"$c"
+  grep -o 'LAB-GUEST-HOTADDED via=[a-z]*' <<<"$c" | sed 's/^/lab: hot-add event path: /'
+  lab_check "cmp2: hot-added d at ${d_gpa:-?}, ${d_size:-?} bytes, dom0's bytes" \
+    grep -q "LAB-GUEST-DEV d gpa=${d_gpa:-none} size=${d_size:-none} md5=$(cat d.md5)" <<<"$c"
+  lab_check "cmp2: guest script exited 0" test "$(lab_guest_exit cmp)" = 0
+  mv "$LAB_OUT/guest-cmp.console" "$LAB_OUT/guest-cmp2.console"
+else
+  lab_check "cmp: xl-vnvdimm create (second boot)" false
+fi
+show_companion_log cmp
+cp "$XL_VNVDIMM_DIR/cmp/companion.log" "$LAB_OUT/companion-cmp2.log" 2>/dev/null
+umount /mnt/pmem
+exit "$(lab_result)"
