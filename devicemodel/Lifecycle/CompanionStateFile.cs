@@ -1,32 +1,50 @@
-using System.Globalization;
 using System.Text;
 
 namespace XenVnvdimm.DeviceModel.Lifecycle;
 
 /// <summary>
 /// <c>/run/xen-vnvdimm/&lt;domid&gt;.state</c> (or <c>$XEN_VNVDIMM_STATE_DIR</c>): held locked by
-/// the companion serving a domain for its whole life and removed on a clean exit. A second
-/// companion for the same domain is refused; a file left by a companion that died (kill -9)
-/// is reported with what it recorded, because that companion's mappings may still be live.
+/// the companion serving a domain for its whole life, holding its <see cref="CompanionRecord"/>,
+/// and removed on a clean exit. A second companion for the same domain is refused. A file left by
+/// a companion that died (kill -9) is handed to the next one as <see cref="Previous"/>: that
+/// companion's mappings and ioreq server are still live in the domain, and the next one re-attaches
+/// to them or refuses.
 /// </summary>
 public sealed class CompanionStateFile : IDisposable
 {
     private readonly FileStream _file;
 
-    private CompanionStateFile(string path, FileStream file)
+    private CompanionStateFile(string path, FileStream file, CompanionRecord? previous)
     {
         Path = path;
         _file = file;
+        Previous = previous;
     }
 
     /// <summary>The state file's path.</summary>
     public string Path { get; }
 
+    /// <summary>The record of a companion that died without cleaning up; null for a fresh start.</summary>
+    public CompanionRecord? Previous { get; }
+
+    /// <summary>The record last written by this companion (null until it wrote one).</summary>
+    public CompanionRecord? Current { get; private set; }
+
+    /// <summary>
+    /// Keep the file on exit instead of removing it: set while a previous companion's mappings are
+    /// live but not yet ours, so a refused re-attach leaves its record for the next attempt.
+    /// </summary>
+    public bool Keep { get; set; }
+
     /// <summary>The directory holding state files.</summary>
     public static string Directory =>
         Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } d ? d : "/run/xen-vnvdimm";
 
-    /// <summary>Takes the domain's state file or throws a <see cref="UserErrorException"/> saying who holds it.</summary>
+    /// <summary>
+    /// Takes the domain's state file. A fresh start gets a new record written at once; after a crash the
+    /// dead companion's record is kept untouched in <see cref="Previous"/>. Throws a
+    /// <see cref="UserErrorException"/> saying who holds it, or why its content cannot be trusted.
+    /// </summary>
     public static CompanionStateFile Acquire(uint domid, string platform)
     {
         System.IO.Directory.CreateDirectory(Directory);
@@ -41,20 +59,38 @@ public sealed class CompanionStateFile : IDisposable
         {
             throw new UserErrorException($"domain {domid} is already served by a running companion ({Describe(path)}; state file {path})");
         }
-        string previous = new StreamReader(file, Encoding.UTF8, leaveOpen: true).ReadToEnd();
-        if (previous.Trim().Length > 0)
+        string content = new StreamReader(file, Encoding.UTF8, leaveOpen: true).ReadToEnd();
+        if (content.Trim().Length == 0)
+        {
+            var state = new CompanionStateFile(path, file, null);
+            state.Record(CompanionRecord.Fresh(domid, platform));
+            return state;
+        }
+        var previous = CompanionRecord.TryParse(content);
+        if (previous is null || previous.Domid != domid)
         {
             file.Dispose();
             throw new UserErrorException(
-                $"a previous companion for domain {domid} ({Summary(previous)}) ended without cleaning up, so its mappings and ioreq server may still be live; " +
-                $"re-attaching is not supported: destroy the domain, or remove {path} once the domain is gone");
+                $"a previous companion for domain {domid} ended without cleaning up and its state file {path} cannot be read " +
+                "(written by another version, or torn), so what it mapped is unknown and may still be live: " +
+                $"destroy the domain, or remove {path} once the domain is gone");
         }
-        file.SetLength(0);
-        var content = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $"pid={Environment.ProcessId}\nplatform={platform}\nstarted={DateTime.UtcNow:O}\n"));
-        file.Write(content);
-        file.Flush(flushToDisk: true);
-        return new CompanionStateFile(path, file);
+        return new CompanionStateFile(path, file, previous);
+    }
+
+    /// <summary>
+    /// Replaces the record, durably. Written over the old one in place and then cut to length, never
+    /// truncated first: a crash mid-write leaves a file that does not parse (and is refused), never an
+    /// empty one that would look like a clean exit.
+    /// </summary>
+    public void Record(CompanionRecord record)
+    {
+        byte[] bytes = record.ToJson();
+        _file.Position = 0;
+        _file.Write(bytes);
+        _file.SetLength(bytes.Length);
+        _file.Flush(flushToDisk: true);
+        Current = record;
     }
 
     // Reads without taking a lock: .NET's FileStream would ask for a shared flock, which the
@@ -69,12 +105,15 @@ public sealed class CompanionStateFile : IDisposable
             return "pid unknown";
         try
         {
-            var buffer = new byte[512];
+            using var content = new MemoryStream();
+            var buffer = new byte[16384];
             fixed (byte* p = buffer)
             {
-                long n = Tmds.Linux.LibC.read(fd, p, buffer.Length);
-                return n <= 0 ? "pid unknown" : Summary(Encoding.UTF8.GetString(buffer, 0, (int)n));
+                long n;
+                while ((n = Tmds.Linux.LibC.read(fd, p, buffer.Length)) > 0 && content.Length < (1 << 20))
+                    content.Write(buffer, 0, (int)n);
             }
+            return CompanionRecord.TryParse(Encoding.UTF8.GetString(content.ToArray()))?.Summary ?? "pid unknown";
         }
         finally
         {
@@ -82,13 +121,11 @@ public sealed class CompanionStateFile : IDisposable
         }
     }
 
-    private static string Summary(string content) =>
-        string.Join(", ", content.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
-    /// <summary>Clean exit: remove the file, then release the lock.</summary>
+    /// <summary>Exit: remove the file (unless <see cref="Keep"/>), then release the lock.</summary>
     public void Dispose()
     {
-        File.Delete(Path);
+        if (!Keep)
+            File.Delete(Path);
         _file.Dispose();
     }
 }

@@ -48,8 +48,28 @@ public sealed class CompanionXenStore : IAsyncDisposable
         string b = XenStoreLayout.Base(_domid);
         await _client.WriteAsync($"{b}/state", "starting", cancel);
         await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
+        await _client.RemoveAsync($"{b}/error", cancel); // a failed earlier start's reason is not ours
         await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
         await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
+    }
+
+    /// <summary>
+    /// Re-attach: writes state=starting and our pid, and keeps the command node as it is. A command
+    /// the dead companion never answered is served once the watch starts; the node's permissions are
+    /// left alone so a node someone opened to the guest is still refused, not silently repaired.
+    /// A missing node is created dom0-only.
+    /// </summary>
+    public async Task ReattachingAsync(CancellationToken cancel)
+    {
+        string b = XenStoreLayout.Base(_domid);
+        await _client.WriteAsync($"{b}/state", "starting", cancel);
+        await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
+        await _client.RemoveAsync($"{b}/error", cancel);
+        if (!await _client.ExistsAsync(XenStoreLayout.Command(_domid), cancel))
+        {
+            await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
+            await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
+        }
     }
 
     /// <summary>Publishes one device's node.</summary>
@@ -175,7 +195,12 @@ public sealed class CompanionXenStore : IAsyncDisposable
         }
     }
 
-    /// <summary>Removes the companion's nodes (on clean exit).</summary>
+    /// <summary>
+    /// Removes the companion's own subtree (on clean exit, after state=stopping was published and every
+    /// stage undone): a later companion for the domain starts from nothing, and nothing stale says
+    /// "stopping" forever. The parent <c>device-model/&lt;domid&gt;</c> belongs to libxl, which removes
+    /// it when it destroys the domain.
+    /// </summary>
     public Task RemoveAsync(CancellationToken cancel) => _client.RemoveAsync(XenStoreLayout.Base(_domid), cancel);
 
     /// <inheritdoc/>

@@ -34,7 +34,7 @@ internal sealed unsafe class DeviceModelOps
     {
         xen_dm_op op = new() { op = DmOpConstants.XEN_DMOP_map_io_range_to_ioreq_server };
         op.U<xen_dm_op_ioreq_server_range>() = new() { id = server, type = type, start = first, end = last };
-        Issue(ref op, $"map_io_range {type}:{first:#x}-{last:#x}");
+        Issue(ref op, $"map_io_range {type}:0x{first:x}-0x{last:x}");
     }
 
     /// <summary>XEN_DMOP_unmap_io_range_from_ioreq_server of [first, last].</summary>
@@ -42,7 +42,7 @@ internal sealed unsafe class DeviceModelOps
     {
         xen_dm_op op = new() { op = DmOpConstants.XEN_DMOP_unmap_io_range_from_ioreq_server };
         op.U<xen_dm_op_ioreq_server_range>() = new() { id = server, type = type, start = first, end = last };
-        Issue(ref op, $"unmap_io_range {type}:{first:#x}-{last:#x}");
+        Issue(ref op, $"unmap_io_range {type}:0x{first:x}-0x{last:x}");
     }
 
     /// <summary>XEN_DMOP_set_ioreq_server_state.</summary>

@@ -25,12 +25,12 @@ internal sealed class InterfaceVersionProbe(string name, IReadOnlyList<uint> can
             if (rc != -XenConstants.XEN_EACCES)
             {
                 Accepted = candidate;
-                log.LogDebug("hypervisor accepts {Name} interface version {Version:#x}", name, candidate);
+                log.LogDebug("hypervisor accepts {Name} interface version 0x{Version:x}", name, candidate);
                 return rc;
             }
         }
         log.LogError("hypervisor refused {Name} interface versions {Versions} (-EACCES): unsupported Xen, or XSM denies the call",
-            name, string.Join(", ", candidates.Select(c => $"{c:#x}")));
+            name, string.Join(", ", candidates.Select(c => $"0x{c:x}")));
         return rc;
     }
 }

@@ -81,7 +81,7 @@ internal sealed unsafe class Privcmd
         if (rc < 0 || err != 0)
         {
             _device.Unmap(a, length);
-            throw new XenException($"IOCTL_PRIVCMD_MMAPBATCH_V2 dom{domid} gfn {gfn:#x}", rc < 0 ? -rc : -err);
+            throw new XenException($"IOCTL_PRIVCMD_MMAPBATCH_V2 dom{domid} gfn 0x{gfn:x}", rc < 0 ? -rc : -err);
         }
         return a;
     }

@@ -91,7 +91,23 @@ internal sealed class XenGuestSession : IDisposable
     {
         long rc = _memory.PopulatePhysmap(Domid, [gfn]);
         if (rc != 1)
-            throw new XenException($"populate_physmap(gfn {gfn:#x})", rc < 0 ? (int)-rc : XenConstants.XEN_EBUSY);
+            throw new XenException($"populate_physmap(gfn 0x{gfn:x})", rc < 0 ? (int)-rc : XenConstants.XEN_EBUSY);
+    }
+
+    /// <summary>
+    /// Gives the RAM page at <paramref name="gfn"/> back to Xen (XENMEM_decrease_reservation): the undo
+    /// of <see cref="PopulateRamPage"/>. A restricted privcmd cannot; the page then goes with the domain.
+    /// </summary>
+    public void RemoveRamPage(ulong gfn)
+    {
+        if (_restricted)
+        {
+            _log.LogInformation("dom{Domid}: privcmd is restricted; the RAM page at gfn 0x{Gfn:x} goes away with the domain", Domid, gfn);
+            return;
+        }
+        long rc = _memory.DecreaseReservation(Domid, [gfn], 0);
+        if (rc != 1)
+            throw new XenException($"decrease_reservation(gfn 0x{gfn:x})", rc < 0 ? (int)-rc : XenConstants.XEN_EINVAL);
     }
 
     /// <summary>The guest's ISA IRQ line <paramref name="isaIrq"/> (hot-add event on x86).</summary>

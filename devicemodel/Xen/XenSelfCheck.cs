@@ -40,7 +40,7 @@ internal static class XenSelfCheck
                 using var page = session.Foreign.MapPage(gfn);
                 Stamp.CopyTo(page.Bytes);
                 BitConverter.TryWriteBytes(page.Bytes[4..], domid);
-                return $"gfn {gfn:#x} stamped";
+                return $"gfn 0x{gfn:x} stamped";
             });
         }
 
@@ -53,7 +53,7 @@ internal static class XenSelfCheck
                 Interlocked.Increment(ref accesses);
                 return options.ReadValue;
             });
-            return $"server {server.Id} on {options.Doorbell.Space}:{options.Doorbell.First:#x}-{options.Doorbell.Last:#x}";
+            return $"server {server.Id} on {options.Doorbell.Space}:0x{options.Doorbell.First:x}-0x{options.Doorbell.Last:x}";
         });
         if (server is not null && options.WaitForGuest > TimeSpan.Zero)
         {

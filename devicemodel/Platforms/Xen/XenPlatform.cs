@@ -1,10 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using XenVnvdimm.Acpi.Ssdt;
-using XenVnvdimm.DeviceModel.Backing;
 using XenVnvdimm.DeviceModel.Config;
 using XenVnvdimm.DeviceModel.Dsm;
-using XenVnvdimm.DeviceModel.Labels;
 using XenVnvdimm.DeviceModel.Layout;
 using XenVnvdimm.DeviceModel.Lifecycle;
 using XenVnvdimm.DeviceModel.Memory;
@@ -23,8 +20,11 @@ namespace XenVnvdimm.DeviceModel.Platforms.Xen;
 /// privcmd/evtchn (or the simulated hypervisor); populate and map the mailbox page; populate
 /// the pmem frames; create the ioreq server for the doorbell and enable it; publish in
 /// xenstore; then serve DSM calls and hot-add commands until SIGTERM/SIGINT or @releaseDomain.
+/// After a crash the next companion re-attaches to what the dead one left instead (see
+/// XenPlatform.Reattach.cs). A clean exit publishes state=stopping, undoes every stage and then
+/// removes the companion's xenstore subtree.
 /// </summary>
-internal sealed class XenPlatform : IHotAddTarget
+internal sealed partial class XenPlatform : IHotAddTarget
 {
     private readonly XenRunOptions _options;
     private readonly ILoggerFactory _logging;
@@ -32,12 +32,20 @@ internal sealed class XenPlatform : IHotAddTarget
     private readonly SemaphoreSlim _hotAddGate = new(1, 1);
     private readonly object _pageLock = new();
     private readonly Stack<IDisposable> _undo = new();
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+    // Backing locks and label stores of hot-added devices: released with the start-up backings,
+    // after the frames are out of the guest, never before.
+    private readonly List<IDisposable> _hotAddHolds = [];
 
     private GuestLayout? _layout;
+    private GuestLayout? _planned;
     private XenGuestSession? _session;
     private DsmService? _dsm;
     private MutableFitSource? _fit;
     private ForeignPage? _mailbox;
+    private CompanionStateFile? _state;
+    private volatile bool _released;
 
     public XenPlatform(XenRunOptions options, ILoggerFactory logging)
     {
@@ -52,57 +60,89 @@ internal sealed class XenPlatform : IHotAddTarget
     /// <summary>Completes once the companion is serving (state=running).</summary>
     public TaskCompletionSource Running { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private string PlatformName => _options.Simulated ? "sim" : "xen";
+
     public async Task<int> RunAsync(CancellationToken cancel)
     {
         var config = VnvdimmConfig.Load(_options.ConfigPath, GuestPlatform.Xen, _logger);
-        var layout = LayoutPlanner.Plan(config);
-        // Refuses a second companion for the domain, or one left behind by a crash, before anything is touched.
-        using var stateFile = CompanionStateFile.Acquire(_options.Domid, _options.Simulated ? "sim" : "xen");
+        var planned = LayoutPlanner.Plan(config);
+        _planned = planned;
+        // Refuses a second companion for the domain before anything is touched; hands over a dead one's record.
+        using var stateFile = CompanionStateFile.Acquire(_options.Domid, PlatformName);
+        _state = stateFile;
+        var previous = stateFile.Previous;
+        // Until the dead companion's mappings are taken over, a refusal must leave its record for the next attempt.
+        stateFile.Keep = previous is not null;
         var xs = await CompanionXenStore.ConnectAsync(_options.Domid, _logger, cancel, _options.XenStorePath);
+        bool clean = false;
         try
         {
-            await xs.StartingAsync(cancel);
+            var layout = previous is null ? planned : ReattachCheck.FullLayout(previous, PlatformName, planned, stateFile.Path);
+            if (previous is null)
+            {
+                await xs.StartingAsync(cancel);
+            }
+            else
+            {
+                _logger.LogWarning("dom{Domid}: a previous companion ({Previous}) died without cleaning up: re-attaching to what it mapped",
+                    _options.Domid, previous.Summary);
+                await xs.ReattachingAsync(cancel);
+            }
 
             // Backings: resolved twice and compared, locked for this guest until we exit.
-            var runs = new List<FrameRun>();
-            var resolved = new List<BackingResolution>();
+            var runsBySlot = new Dictionary<int, List<FrameRun>>();
             foreach (var d in layout.Devices)
             {
                 var r = Resolve(d);
-                resolved.Add(r);
-                runs.AddRange(r.FrameRuns().Select(f => f with { Gfn = f.Gfn + (d.Gpa >> 12) }));
+                _undo.Push(r);
+                Accept(r, d);
+                runsBySlot[d.Slot] = GuestRuns(r, d);
+                if (previous is not null)
+                    ReattachCheck.EnsureSameFrames(previous, d, runsBySlot[d.Slot], stateFile.Path);
             }
+            _undo.Push(new StageUndo(ReleaseHotAddHolds));
+            var runs = layout.Devices.SelectMany(d => runsBySlot[d.Slot]).ToList();
 
-            var devices = OpenDevices(resolved);
+            var devices = OpenDevices(runs, reattaching: previous is not null);
             _undo.Push(devices);
             var session = XenGuestSession.Open(devices, _options.Domid, new XenSessionOptions(), _logging);
             _undo.Push(session);
             _session = session;
 
-            // Mailbox: a fresh RAM page the guest's AML reaches at dsm_mailbox.
             ulong mailboxGfn = layout.MailboxGpa >> 12;
-            session.PopulateRamPage(mailboxGfn);
-            _mailbox = session.Foreign.MapPage(mailboxGfn);
-            _undo.Push(_mailbox);
-
-            // Guest pmem frames: all-or-nothing; session disposal removes them.
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            long ioctls = session.Privcmd.IoctlCount;
-            session.Pmem.Map(runs);
-            _logger.LogInformation("mapped {Pages} pages in {Runs} runs with {Interface}: {Ioctls} ioctls, {Ms:0.0} ms",
-                runs.Sum(r => (long)r.Count), runs.Count, session.Pmem.Interface, session.Privcmd.IoctlCount - ioctls, sw.Elapsed.TotalMilliseconds);
+            if (previous is null)
+                MapFresh(session, mailboxGfn, runs);
+            else
+                TakeOver(session, previous, mailboxGfn, runs);
 
             var dsmDevices = new List<DsmDevice>();
             foreach (var d in layout.Devices)
-                dsmDevices.Add(new DsmDevice(d.Handle, OpenLabels(d)));
+            {
+                var labels = OpenLabels(d);
+                if (labels is IDisposable l)
+                    _undo.Push(l);
+                dsmDevices.Add(new DsmDevice(d.Handle, labels));
+            }
             _fit = new MutableFitSource(GuestTables.BuildNfit(layout).ToFitBuffer());
             _dsm = new DsmService(dsmDevices, _fit, _logging.CreateLogger("dsm"));
             lock (_pageLock)
-                _dsm.Publish(_mailbox.Bytes);
+            {
+                if (previous is null)
+                    _dsm.Publish(_mailbox!.Bytes);
+                else if (_dsm.Resume(_mailbox!.Bytes))
+                    _logger.LogInformation("dom{Domid}: answered the DSM request the guest had left pending", _options.Domid);
+            }
             _layout = layout;
 
+            if (previous?.IoreqServer is ushort dead)
+            {
+                DestroyDeadServer(session, dead);
+                RecordServing(layout, runsBySlot, mailboxGfn, server: null);
+            }
             // Under Xen the doorbell traps synchronously: the request is served before the vCPU resumes.
-            session.StartIoreqServer([new IoRange(IoSpace.Port, layout.DoorbellPort, layout.DoorbellPort)], Doorbell);
+            var server = session.StartIoreqServer([new IoRange(IoSpace.Port, layout.DoorbellPort, layout.DoorbellPort)], Doorbell);
+            _undo.Push(server); // stopped first at teardown, while the mailbox page is still mapped
+            RecordServing(layout, runsBySlot, mailboxGfn, server.Id);
 
             if (_options.Restrict)
             {
@@ -122,10 +162,22 @@ internal sealed class XenPlatform : IHotAddTarget
             var released = xs.WaitForReleaseAsync(stop.Token);
             var finished = await Task.WhenAny(commands, released, Task.Delay(Timeout.Infinite, stop.Token));
             if (finished == released && released.IsCompletedSuccessfully)
+            {
+                _released = true;
                 _logger.LogInformation("dom{Domid} was released: tearing down", _options.Domid);
+            }
+            else
+            {
+                _logger.LogInformation("dom{Domid}: stopping: tearing down", _options.Domid);
+            }
             stop.Cancel();
             await StageUndo.Quietly(commands);
+            // A restricted privcmd cannot take the frames and the mailbox page out again: they stay
+            // live until the domain goes, so the record stays for a successor to re-attach to.
+            if (_options.Restrict && !_released)
+                stateFile.Keep = true;
             await xs.SetStateAsync("stopping", CancellationToken.None);
+            clean = true;
             return 0;
         }
         catch (Exception e) when (e is UserErrorException or XenException)
@@ -141,6 +193,9 @@ internal sealed class XenPlatform : IHotAddTarget
                 try { _undo.Pop().Dispose(); }
                 catch (Exception ex) when (ex is XenException or IOException) { _logger.LogError("teardown: {Message}", ex.Message); }
             }
+            // An error state stays for the administrator to read; a clean exit leaves nothing behind.
+            if (clean)
+                await RemoveNodesAsync(xs);
             await xs.DisposeAsync();
         }
     }
@@ -155,94 +210,23 @@ internal sealed class XenPlatform : IHotAddTarget
         return 0;
     }
 
-    private BackingResolution Resolve(PlannedDevice d)
+    private async Task RemoveNodesAsync(CompanionXenStore xs)
     {
-        var r = BackingResolver.Resolve(d.Backend, new BackingOptions
-        {
-            AssumeSpaBase = _options.AssumeSpaBase,
-            Lock = BackingLockMode.Exclusive,
-            Alignment = d.Align,
-        });
-        _undo.Push(r);
-        r.EnsureAccepted();
-        if (r.Size < d.Size)
-            throw new UserErrorException($"slot {d.Slot}: backend '{d.Backend}' resolves to {r.Size} bytes, fewer than the {d.Size} configured");
-        return r;
-    }
-
-    private ILabelStore? OpenLabels(PlannedDevice d)
-    {
-        if (d.LabelFile is null)
-            return null;
-        Directory.CreateDirectory(Path.GetDirectoryName(d.LabelFile)!);
-        var store = FileLabelStore.Open(d.LabelFile, checked((int)d.LabelSize));
-        _undo.Push(store);
-        return store;
-    }
-
-    private XenDevices OpenDevices(IReadOnlyList<BackingResolution> resolved)
-    {
-        if (!_options.Simulated)
-            return XenDevices.OpenHost();
-        // The simulated host knows as pmem exactly the SPA range the backings were assumed at.
-        ulong first = resolved.SelectMany(r => r.FrameRuns()).Select(f => f.Mfn).DefaultIfEmpty(0UL).Min();
-        ulong end = resolved.SelectMany(r => r.FrameRuns()).Select(f => f.Mfn + f.Count).DefaultIfEmpty(0UL).Max();
-        ulong spaBase = (_options.AssumeSpaBase ?? 0) >> 12;
-        var sim = new SimHypervisor(new SimHypervisorOptions
-        {
-            PmemRegions = [(Math.Min(first, spaBase), Math.Max(end, spaBase + (1UL << 26)) - Math.Min(first, spaBase))],
-        });
-        _undo.Push(sim);
-        var domain = sim.CreateDomain(_options.Domid);
-        // Runs after the session's teardown, before the simulator goes: what did teardown leave?
-        _undo.Push(new StageUndo(() => _logger.LogInformation(
-            "sim teardown: dom{Domid} p2m holds {Frames} mapped frames in {Ranges} ranges (the mailbox RAM page stays with the domain); hypercalls {Counters}",
-            _options.Domid, domain.P2m.MappedFrames, domain.P2m.RangeCount, sim.Counters)));
-        Simulator = sim;
-        return sim.OpenDevices();
-    }
-
-    /// <summary>
-    /// Hot-add: resolve and lock the backing, map its frames, serve its DSM calls, grow the FIT
-    /// (a strict superset), then pulse the GED interrupt so the guest re-evaluates _FIT.
-    /// On failure nothing stays mapped and the FIT is unchanged.
-    /// </summary>
-    public async Task<PlannedDevice> AddAsync(VnvdimmDeviceSpec spec, CancellationToken cancel)
-    {
-        await _hotAddGate.WaitAsync(cancel);
         try
         {
-            var layout = _layout ?? throw new UserErrorException("the companion is not serving yet");
-            if (_options.Restrict)
-                throw new UserErrorException($"{spec.Name}: this companion runs with --restrict: its privcmd is restricted to the domain and can no longer map memory; hot-add needs a companion started without --restrict");
-            var next = LayoutPlanner.PlanHotAdd(layout, spec);
-            var d = next.Devices[^1];
-            byte[] nextFit = GuestTables.BuildNfit(next).ToFitBuffer();
-            if (!_fit!.IsSuperset(nextFit))
-                throw new UserErrorException($"{spec.Name}: the new FIT would drop entries of the current one");
-            var r = Resolve(d);
-            var runs = r.FrameRuns().Select(f => f with { Gfn = f.Gfn + (d.Gpa >> 12) }).ToList();
-            try
-            {
-                _session!.Pmem.Map(runs);
-            }
-            catch (XenException e)
-            {
-                throw new UserErrorException($"{spec.Name}: Xen refused the mapping: {e.Message}");
-            }
-            _dsm!.AddDevice(new DsmDevice(d.Handle, OpenLabels(d)));
-            _fit.Replace(nextFit);
-            _layout = next;
-            if (layout.EventIrq is uint irq)
-                _session.IsaIrq((byte)irq).Pulse(TimeSpan.FromMilliseconds(1));
-            _logger.LogInformation("hot-added slot {Slot}: {Backend} at 0x{Gpa:x}", d.Slot, d.Backend, d.Gpa);
-            return d;
+            await xs.RemoveAsync(CancellationToken.None);
+            _logger.LogInformation("removed {Path} from xenstore", XenStoreLayout.Base(_options.Domid));
         }
-        finally
+        catch (Exception e) when (e is XenVnvdimm.XenStore.XenStoreException or XenVnvdimm.XenStore.XenStoreConnectionException or IOException or System.Net.Sockets.SocketException)
         {
-            _hotAddGate.Release();
+            _logger.LogWarning("could not remove {Path} from xenstore: {Error}", XenStoreLayout.Base(_options.Domid), e.Message);
         }
     }
 
-
+    private void ReleaseHotAddHolds()
+    {
+        for (int i = _hotAddHolds.Count - 1; i >= 0; i--)
+            _hotAddHolds[i].Dispose();
+        _hotAddHolds.Clear();
+    }
 }

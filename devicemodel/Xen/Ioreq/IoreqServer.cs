@@ -85,7 +85,7 @@ internal sealed unsafe class IoreqServer : IIoreqServer
             s._thread = new Thread(s.Loop) { IsBackground = true, Name = $"ioreq dom{dm.Domid} server {s.Id}" };
             s._thread.Start();
             log.LogInformation("dom{Domid}: ioreq server {Id} serving {Vcpus} vCPUs, ranges {Ranges}", dm.Domid, s.Id, vcpus,
-                string.Join(", ", s._ranges.Select(r => $"{r.Space}:{r.First:#x}-{r.Last:#x}")));
+                string.Join(", ", s._ranges.Select(r => $"{r.Space}:0x{r.First:x}-0x{r.Last:x}")));
             return s;
         }
         catch
@@ -160,7 +160,7 @@ internal sealed unsafe class IoreqServer : IIoreqServer
         if (refuse is not null)
         {
             Interlocked.Increment(ref _refused);
-            _log.LogDebug("vCPU {Vcpu}: refused ioreq ({Reason}) at {Addr:#x}", vcpu, refuse, req.addr);
+            _log.LogDebug("vCPU {Vcpu}: refused ioreq ({Reason}) at 0x{Addr:x}", vcpu, refuse, req.addr);
             return isRead ? ones : req.data;
         }
 

@@ -45,6 +45,21 @@ internal sealed class FallbackPmemMapper : IPmemMapper
     }
 
     /// <inheritdoc/>
+    public void Adopt(string interfaceName, IReadOnlyList<FrameRun> runs)
+    {
+        // Runs the fallback mapped mean the primary was unavailable then: it still is.
+        if (interfaceName == _fallback.Interface)
+        {
+            _usingFallback = true;
+            _fallback.Adopt(interfaceName, runs);
+        }
+        else
+        {
+            _primary.Adopt(interfaceName, runs);
+        }
+    }
+
+    /// <inheritdoc/>
     public void Unmap()
     {
         Exception? error = null;

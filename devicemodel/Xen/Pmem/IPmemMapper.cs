@@ -16,4 +16,11 @@ internal interface IPmemMapper
 
     /// <summary>Removes everything this mapper mapped, newest first; safe to call twice.</summary>
     void Unmap();
+
+    /// <summary>
+    /// Takes over runs a previous companion mapped with <paramref name="interfaceName"/> (re-attach after
+    /// a crash): no hypercall is made, and <see cref="Unmap"/> removes them like this mapper's own.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This mapper does not use that interface.</exception>
+    void Adopt(string interfaceName, IReadOnlyList<FrameRun> runs);
 }

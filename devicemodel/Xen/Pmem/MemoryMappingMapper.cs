@@ -49,14 +49,14 @@ internal sealed class MemoryMappingMapper : IPmemMapper
             {
                 long rc = _domctl.IomemPermission(_domid, range.First, range.Count, allow: true);
                 if (rc < 0)
-                    throw new XenException($"iomem_permission dom{_domid} mfn {range.First:#x}+{range.Count:#x}", (int)-rc);
+                    throw new XenException($"iomem_permission dom{_domid} mfn 0x{range.First:x}+0x{range.Count:x}", (int)-rc);
                 granted.Add(range);
             }
             foreach (var run in list)
             {
                 long rc = MappingLoop(run, add: true);
                 if (rc < 0)
-                    throw new XenException($"memory_mapping dom{_domid} gfn {run.Gfn:#x} mfn {run.Mfn:#x} +{run.Count:#x}", (int)-rc);
+                    throw new XenException($"memory_mapping dom{_domid} gfn 0x{run.Gfn:x} mfn 0x{run.Mfn:x} +0x{run.Count:x}", (int)-rc);
                 mapped.Add(run);
             }
         }
@@ -67,6 +67,17 @@ internal sealed class MemoryMappingMapper : IPmemMapper
         }
         _mapped.AddRange(mapped);
         _granted.AddRange(granted);
+    }
+
+    /// <inheritdoc/>
+    public void Adopt(string interfaceName, IReadOnlyList<FrameRun> runs)
+    {
+        if (interfaceName != Interface)
+            throw new InvalidOperationException($"runs mapped with {interfaceName} cannot be removed with {Interface}");
+        var list = ScatterList.Coalesce(runs);
+        _warned = true; // the previous companion warned when it mapped them
+        _mapped.AddRange(list);
+        _granted.AddRange(ScatterList.MachineRanges(list));
     }
 
     /// <inheritdoc/>

@@ -81,6 +81,15 @@ internal sealed class PopulatePmemMapper : IPmemMapper
     }
 
     /// <inheritdoc/>
+    public void Adopt(string interfaceName, IReadOnlyList<FrameRun> runs)
+    {
+        if (interfaceName != Interface)
+            throw new InvalidOperationException($"runs mapped with {interfaceName} cannot be removed with {Interface}");
+        _mapped.AddRange(ScatterList.Coalesce(runs));
+        _checked = true; // the previous companion's calls proved the op number
+    }
+
+    /// <inheritdoc/>
     public void Unmap()
     {
         var mapped = _mapped.ToList();
@@ -106,7 +115,7 @@ internal sealed class PopulatePmemMapper : IPmemMapper
             }
             if (rc == -XenConstants.XEN_ENOSYS && firstEver && done == 0)
                 throw new PmemInterfaceUnavailableException($"memory_op {_op} (XENMEM_populate_pmem_map) is not implemented by this hypervisor");
-            throw new XenException($"populate_pmem_map dom{_domid} gfn {chunk.Gfn + done:#x} mfn {chunk.Mfn + done:#x} +{nr:#x}",
+            throw new XenException($"populate_pmem_map dom{_domid} gfn 0x{chunk.Gfn + done:x} mfn 0x{chunk.Mfn + done:x} +0x{nr:x}",
                 rc > 0 ? XenConstants.XEN_EINVAL : (int)-rc);
         }
     }
@@ -206,7 +215,7 @@ internal sealed class PopulatePmemMapper : IPmemMapper
             // Extent rc failed: note it and go on with the rest.
             if (first == 0)
                 first = -XenConstants.XEN_EINVAL;
-            _log.LogWarning("dom{Domid}: could not remove pmem extent at gfn {Gfn:#x} (order {Order})", _domid, span[(int)rc], order);
+            _log.LogWarning("dom{Domid}: could not remove pmem extent at gfn 0x{Gfn:x} (order {Order})", _domid, span[(int)rc], order);
             span = span[((int)rc + 1)..];
         }
         gfns.Clear();

@@ -16,9 +16,9 @@ internal static class ScatterList
         foreach (var r in byGfn)
         {
             if (r.Count == 0)
-                throw new ArgumentException($"empty run at gfn {r.Gfn:#x}");
+                throw new ArgumentException($"empty run at gfn 0x{r.Gfn:x}");
             if (r.Gfn + r.Count < r.Gfn || r.Mfn + r.Count < r.Mfn)
-                throw new ArgumentException($"run at gfn {r.Gfn:#x} wraps around");
+                throw new ArgumentException($"run at gfn 0x{r.Gfn:x} wraps around");
         }
         CheckDisjoint(byGfn, r => r.Gfn, "guest");
         CheckDisjoint(runs.OrderBy(r => r.Mfn).ToList(), r => r.Mfn, "machine");
@@ -53,7 +53,7 @@ internal static class ScatterList
         for (int i = 1; i < sorted.Count; i++)
         {
             if (start(sorted[i - 1]) + sorted[i - 1].Count > start(sorted[i]))
-                throw new ArgumentException($"{what} frames overlap at {start(sorted[i]):#x}");
+                throw new ArgumentException($"{what} frames overlap at 0x{start(sorted[i]):x}");
         }
     }
 }

@@ -12,13 +12,13 @@ internal sealed class SimDomain : IDisposable
     private readonly SimSharedMemory _ram;
     private readonly Dictionary<ulong, int> _ramPageOfGfn = [];
 
-    /// <summary>Creates domain <paramref name="domid"/>.</summary>
-    public SimDomain(ushort domid, int vcpus, ulong maxGfn, int ramPages)
+    /// <summary>Creates domain <paramref name="domid"/>; its RAM lives in <paramref name="ramFile"/> when given.</summary>
+    public SimDomain(ushort domid, int vcpus, ulong maxGfn, int ramPages, string? ramFile = null)
     {
         Domid = domid;
         Vcpus = vcpus;
         MaxGfn = maxGfn;
-        _ram = new SimSharedMemory($"ram-d{domid}", ramPages);
+        _ram = new SimSharedMemory($"ram-d{domid}", ramPages, ramFile);
     }
 
     /// <summary>Domain id.</summary>
@@ -48,12 +48,37 @@ internal sealed class SimDomain : IDisposable
     /// <summary>Populates a RAM page at <paramref name="gfn"/> (like XENMEM_populate_physmap of one page).</summary>
     public void AddRamPage(ulong gfn)
     {
-        int index = _ramPageOfGfn.Count;
-        if (index >= _ram.Pages)
+        // The lowest free page, so a page given back (decrease_reservation) is reused.
+        int index = Enumerable.Range(0, _ram.Pages).FirstOrDefault(i => !_ramPageOfGfn.ContainsValue(i), -1);
+        if (index < 0)
             throw new InvalidOperationException("simulated domain has no RAM page left");
         P2m.Map(gfn, RamMfnBase + (ulong)index, 1, P2mType.Ram, CacheAttr.WriteBack);
         _ramPageOfGfn[gfn] = index;
     }
+
+    /// <summary>
+    /// Gives the RAM page at <paramref name="gfn"/> back (XENMEM_decrease_reservation of one page):
+    /// out of the p2m and scrubbed, as Xen scrubs freed pages before reusing them.
+    /// </summary>
+    public bool RemoveRamPage(ulong gfn)
+    {
+        if (!_ramPageOfGfn.Remove(gfn, out int index))
+            return false;
+        P2m.Unmap(gfn, 1);
+        RamPageAt(index).Clear();
+        return true;
+    }
+
+    /// <summary>Re-enters a RAM page a persisted domain had (its p2m entry is restored separately).</summary>
+    public void RestoreRamPage(ulong gfn, int page)
+    {
+        if (page < 0 || page >= _ram.Pages)
+            throw new InvalidOperationException($"persisted RAM page {page} is outside the domain's {_ram.Pages} pages");
+        _ramPageOfGfn[gfn] = page;
+    }
+
+    /// <summary>Guest frame → RAM page index of every populated RAM page.</summary>
+    public IReadOnlyDictionary<ulong, int> RamPages => _ramPageOfGfn;
 
     /// <summary>The RAM page behind <paramref name="gfn"/>, if it is one.</summary>
     public bool TryGetRamPage(ulong gfn, out int page) => _ramPageOfGfn.TryGetValue(gfn, out page);
@@ -62,7 +87,9 @@ internal sealed class SimDomain : IDisposable
     public SimSharedMemory Ram => _ram;
 
     /// <summary>The guest's view of RAM page <paramref name="gfn"/>.</summary>
-    public unsafe Span<byte> RamPage(ulong gfn) => new(_ram.Address + (long)_ramPageOfGfn[gfn] * 4096, 4096);
+    public Span<byte> RamPage(ulong gfn) => RamPageAt(_ramPageOfGfn[gfn]);
+
+    private unsafe Span<byte> RamPageAt(int index) => new(_ram.Address + (long)index * 4096, 4096);
 
     /// <inheritdoc/>
     public void Dispose()

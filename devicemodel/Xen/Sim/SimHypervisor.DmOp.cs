@@ -10,6 +10,18 @@ internal sealed partial class SimHypervisor
     /// <summary>One DM op on <paramref name="domid"/>: 0 or a negated errno; OUT fields are written back.</summary>
     public unsafe long DmOp(ushort domid, xen_dm_op* guest)
     {
+        try
+        {
+            return DmOpUnpersisted(domid, guest);
+        }
+        finally
+        {
+            Persist();
+        }
+    }
+
+    private unsafe long DmOpUnpersisted(ushort domid, xen_dm_op* guest)
+    {
         Counters.Add("dm_op");
         xen_dm_op op = *guest;
         var dom = Domain(domid);

@@ -2,7 +2,8 @@ using XenVnvdimm.DeviceModel.Xen.Abi;
 
 namespace XenVnvdimm.DeviceModel.Xen.Sim;
 
-// memory_op: the vNVDIMM series' XENMEM_populate_pmem_map and XENMEM_decrease_reservation. Like Xen,
+// memory_op: the vNVDIMM series' XENMEM_populate_pmem_map, XENMEM_populate_physmap and
+// XENMEM_decrease_reservation (of pmem frames and of single RAM pages). Like Xen,
 // progress of a preempted call is kept in the upper bits of the command (MEMOP_EXTENT_SHIFT) and the
 // call is continued transparently.
 internal sealed partial class SimHypervisor
@@ -150,6 +151,11 @@ internal sealed partial class SimHypervisor
                 }
                 bool mapped = dom.P2m.Lookup(gfn) is { Type: P2mType.Pmem or P2mType.MmioDirect } t
                     && dom.P2m.Covers(gfn, pages, t.Type);
+                if (!mapped && pages == 1 && dom.RemoveRamPage(gfn))
+                {
+                    done = ++i; // a RAM page (the DSM mailbox) goes back to the hypervisor
+                    continue;
+                }
                 if (!mapped)
                     return (long)i; // guest_remove_page failed: stop, report extents done
                 dom.P2m.Unmap(gfn, pages);

@@ -21,6 +21,8 @@ internal sealed partial class SimHypervisor : IDisposable
         Options = options ?? new SimHypervisorOptions();
         foreach (var (first, count) in Options.PmemRegions)
             _pmemRegions.Add(first, count);
+        if (Options.PersistDirectory is string dir)
+            Restore(dir);
     }
 
     /// <summary>The configuration.</summary>
@@ -38,9 +40,16 @@ internal sealed partial class SimHypervisor : IDisposable
     /// <summary>Creates an HVM domain.</summary>
     public SimDomain CreateDomain(ushort domid, int vcpus = 4, ulong maxGfn = 1UL << 36, int ramPages = 16)
     {
-        var d = new SimDomain(domid, vcpus, maxGfn, ramPages);
+        string? ram = Options.PersistDirectory is string dir ? SimPersistence.RamFile(dir, domid) : null;
+        if (ram is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(ram)!);
+            File.Delete(ram); // a new domain starts with zeroed RAM
+        }
+        var d = new SimDomain(domid, vcpus, maxGfn, ramPages, ram);
         lock (_domains)
             _domains.Add(domid, d);
+        Persist();
         return d;
     }
 
@@ -64,12 +73,19 @@ internal sealed partial class SimHypervisor : IDisposable
     public long Hypercall(ref privcmd_hypercall call)
     {
         Counters.Add("hypercall");
-        while (true)
+        try
         {
-            long rc = Dispatch(ref call, out bool continuation);
-            if (!continuation)
-                return rc;
-            Counters.Add("continuation");
+            while (true)
+            {
+                long rc = Dispatch(ref call, out bool continuation);
+                if (!continuation)
+                    return rc;
+                Counters.Add("continuation");
+            }
+        }
+        finally
+        {
+            Persist();
         }
     }
 

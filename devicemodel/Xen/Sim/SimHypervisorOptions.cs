@@ -21,6 +21,12 @@ internal sealed class SimHypervisorOptions
     /// <summary>Arm-like limit: memory_mapping of more frames than this fails with -E2BIG; null: x86 (partial counts).</summary>
     public ulong? MaxMappingFramesPerCall { get; init; }
 
+    /// <summary>
+    /// Directory where the hypervisor's domains are kept across processes (see <see cref="SimPersistence"/>);
+    /// null keeps them in memory only.
+    /// </summary>
+    public string? PersistDirectory { get; init; }
+
     /// <summary>Host frames registered with Xen as pmem (what populate_pmem_map accepts).</summary>
     public IReadOnlyList<(ulong First, ulong Count)> PmemRegions { get; init; } = [];
 }

@@ -46,6 +46,16 @@ internal sealed unsafe class SimIoreqServer : IDisposable
     /// <summary>vCPU n's ioreq slot.</summary>
     public ref ioreq_t Slot(int vcpu) => ref ((ioreq_t*)Page.Address)[vcpu];
 
+    /// <summary>A copy of the server's inclusive ranges.</summary>
+    public IReadOnlyList<(uint Type, ulong Start, ulong End)> Ranges
+    {
+        get
+        {
+            lock (_lock)
+                return [.. _ranges];
+        }
+    }
+
     /// <summary>Adds an inclusive range: 0 or a negated errno.</summary>
     public int AddRange(uint type, ulong start, ulong end)
     {

@@ -8,6 +8,9 @@ internal sealed class SimRangeSet
     /// <summary>Number of stored ranges.</summary>
     public int RangeCount => _map.Count;
 
+    /// <summary>The set's ranges, ascending.</summary>
+    public IEnumerable<(ulong First, ulong Count)> Ranges => _map.All.Select(e => (e.Start, e.Count));
+
     /// <summary>Adds [first, first + count).</summary>
     public void Add(ulong first, ulong count)
     {

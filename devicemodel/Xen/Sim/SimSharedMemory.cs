@@ -5,23 +5,37 @@ using static Tmds.Linux.LibC;
 namespace XenVnvdimm.DeviceModel.Xen.Sim;
 
 /// <summary>
-/// Pages the simulated hypervisor shares with the companion (ioreq pages, guest RAM): a memfd that the
-/// simulator maps for itself and that privcmd's mapping ioctls alias into the caller's region with
-/// MAP_FIXED, so both sides see the same memory like with real Xen.
+/// Pages the simulated hypervisor shares with the companion (ioreq pages, guest RAM): a memfd (or, for a
+/// persisted simulator, a file) that the simulator maps for itself and that privcmd's mapping ioctls
+/// alias into the caller's region with MAP_FIXED, so both sides see the same memory like with real Xen.
 /// </summary>
 internal sealed unsafe class SimSharedMemory : IDisposable
 {
     private int _fd;
 
-    /// <summary>Creates <paramref name="pages"/> zeroed pages.</summary>
-    public SimSharedMemory(string name, int pages)
+    /// <summary>
+    /// Creates <paramref name="pages"/> pages: zeroed in a memfd, or kept in <paramref name="file"/> when
+    /// given (an existing file keeps its contents: a persisted guest's RAM outlives the process).
+    /// </summary>
+    public SimSharedMemory(string name, int pages, string? file = null)
     {
         Pages = pages;
-        byte[] n = Encoding.UTF8.GetBytes("xen-sim-" + name + "\0");
-        fixed (byte* p = n)
-            _fd = memfd_create(p, MFD_CLOEXEC);
-        if (_fd < 0)
-            throw new XenException("memfd_create", errno);
+        if (file is null)
+        {
+            byte[] n = Encoding.UTF8.GetBytes("xen-sim-" + name + "\0");
+            fixed (byte* p = n)
+                _fd = memfd_create(p, MFD_CLOEXEC);
+            if (_fd < 0)
+                throw new XenException("memfd_create", errno);
+        }
+        else
+        {
+            byte[] n = Encoding.UTF8.GetBytes(file + "\0");
+            fixed (byte* p = n)
+                _fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, (mode_t)0x180); // 0600
+            if (_fd < 0)
+                throw new XenException($"open {file}", errno);
+        }
         if (ftruncate(_fd, (off_t)(long)Length) != 0)
             throw new XenException("ftruncate memfd", errno);
         Address = (byte*)mmap(null, (size_t)(ulong)Length, PROT_READ | PROT_WRITE, MAP_SHARED, _fd, 0);

@@ -85,7 +85,7 @@ internal sealed class SimVcpu
         {
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
-                throw new TimeoutException($"vCPU {Index}: device model did not answer the ioreq at {request.addr:#x}");
+                throw new TimeoutException($"vCPU {Index}: device model did not answer the ioreq at 0x{request.addr:x}");
             server.Wake[Index].Wait(left);
         }
         ioreq_t answer = slot;

@@ -56,7 +56,7 @@ public class AbiTests
             if (!cConst.TryGetValue(name, out ulong cv) || !csConst.TryGetValue(name, out ulong sv))
                 mismatches.Add($"constant {name} only in {(cConst.ContainsKey(name) ? "C" : "C#")}");
             else if (cv != sv)
-                mismatches.Add($"{name}: C {cv:#x} C# {sv:#x}");
+                mismatches.Add($"{name}: C 0x{cv:x} C# 0x{sv:x}");
         }
 
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));

@@ -43,7 +43,7 @@ public class IoreqServerTests
                 ulong got = cpu.In(Doorbell + 4, 4);
                 ulong want = (value * 3 + (ulong)v) & 0xFFFF_FFFF;
                 if (got != want)
-                    failures.Enqueue($"vCPU {v} access {i}: read {got:#x}, expected {want:#x}");
+                    failures.Enqueue($"vCPU {v} access {i}: read 0x{got:x}, expected 0x{want:x}");
             }
         })).ToList();
         threads.ForEach(t => t.Start());

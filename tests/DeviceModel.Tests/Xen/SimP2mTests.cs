@@ -55,7 +55,7 @@ public class SimP2mTests
             Assert.True(ranges[i - 1].End <= ranges[i].Start);
             bool continues = ranges[i - 1].End == ranges[i].Start && ranges[i - 1].Value.Type == ranges[i].Value.Type
                 && ranges[i - 1].Value.Mfn + ranges[i - 1].Count == ranges[i].Value.Mfn;
-            Assert.False(continues, $"unmerged neighbours at {ranges[i].Start:#x}");
+            Assert.False(continues, $"unmerged neighbours at 0x{ranges[i].Start:x}");
         }
     }
 

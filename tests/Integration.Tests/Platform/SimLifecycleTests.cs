@@ -1,3 +1,4 @@
+using XenVnvdimm.DeviceModel.Xen.Sim;
 using XenVnvdimm.XenStore.Client;
 
 using static XenVnvdimm.Tests.Integration.CompanionProcess;
@@ -8,7 +9,9 @@ namespace XenVnvdimm.Tests.Integration;
 /// <c>run --platform sim</c> end to end as a process: staged start-up against the simulated
 /// hypervisor with real files resolved by FIEMAP (--assume-spa-base), state in the embedded
 /// xenstored (read back with Debian's xenstore-* tools), a hot-add, and exit when the domain
-/// is released (@releaseDomain), leaving the simulated p2m empty but for the mailbox page.
+/// is released (@releaseDomain) or on SIGTERM, leaving the simulated p2m empty and no
+/// companion nodes in xenstore. The persisted simulated domain (see SimPersistence) is read
+/// back to see what teardown left.
 /// </summary>
 public class SimLifecycleTests
 {
@@ -16,7 +19,7 @@ public class SimLifecycleTests
     public async Task StartsServesHotAddsAndExitsWhenTheDomainIsReleased()
     {
         using var d = new TempDir();
-        string a = Filled(d, "a.img", 32 << 20), c = Filled(d, "c.img", 16 << 20);
+        string a = d.Filled("a.img", 32 << 20), c = d.Filled("c.img", 16 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock");
         using var xenstored = Start(null, "xenstored", "--socket", sock);
@@ -49,10 +52,12 @@ public class SimLifecycleTests
             Assert.True(run.WaitForExit(30_000), "the companion did not exit after @releaseDomain");
             string log = await stderr;
             Assert.True(run.ExitCode == 0, log);
-            Assert.Equal("stopping", Read(sock, $"{b}/state"));
+            Assert.NotEqual(0, ProcessRunner.Run("xenstore-exists", [b], env: ("XENSTORED_PATH", sock)).ExitCode);
             Assert.Contains("was released: tearing down", log);
             Assert.Contains("mapped 8192 pages", log);
-            Assert.Contains("p2m holds 1 mapped frames in 1 ranges", log); // only the mailbox page
+            Assert.Contains("p2m holds 0 mapped frames in 0 ranges, 0 ioreq servers", log); // counted from the simulator's p2m
+            // The released domain is gone from the simulator, persisted state and all.
+            Assert.Null(SimState.Hypervisor(9));
         }
         finally
         {
@@ -86,10 +91,61 @@ public class SimLifecycleTests
     }
 
     [Fact]
-    public async Task ASecondCompanionAndOneAfterACrashAreRefused()
+    public async Task SigtermTearsDownToAnEmptyP2mAndLeavesXenstoreClean()
+    {
+        const ushort domid = 32;
+        using var d = new TempDir();
+        string a = d.Filled("a.img", 16 << 20), c = d.Filled("c.img", 8 << 20);
+        File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
+        string sock = d.File("xs.sock"), b = $"/local/domain/0/device-model/{domid}/vnvdimm";
+        using var xenstored = Start(null, "xenstored", "--socket", sock);
+        try
+        {
+            await WaitFor(() => File.Exists(sock), "xenstored");
+            using var run = Start(sock, "run", "--platform", "sim", "--domid", $"{domid}", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "-v");
+            var stderr = run.StandardError.ReadToEndAsync();
+            await WaitFor(() => Read(sock, $"{b}/state") == "running" || run.HasExited, "state=running");
+            if (run.HasExited)
+                Assert.Fail(await stderr);
+            var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", $"{domid}", $"backend={c}, label_size=0"], env: ("XENSTORED_PATH", sock));
+            Assert.True(add.ExitCode == 0, add.ToString());
+
+            // Serving: both devices' frames, the mailbox page and the ioreq server are in the simulated domain.
+            var serving = SimState.Domain(domid);
+            Assert.Equal((24UL << 20) >> 12, serving.P2m.Where(e => e.Type is P2mType.MmioDirect or P2mType.Pmem).Aggregate(0UL, (n, e) => n + e.Count));
+            Assert.Equal(0xFE000UL, Assert.Single(serving.Ram).Gfn);
+            Assert.Single(serving.IoreqServers);
+            Assert.NotEmpty(serving.Iomem);
+            Assert.True(File.Exists(SimState.StateFile(domid)));
+
+            Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", $"{run.Id}"]).ExitCode);
+            Assert.True(run.WaitForExit(60_000), "the companion did not exit after SIGTERM");
+            string log = await stderr;
+            Assert.True(run.ExitCode == 0, log);
+
+            // SIGTERM is not the domain's death: the domain lives on, with nothing of the companion's left in it.
+            var left = SimState.Domain(domid);
+            Assert.Empty(left.P2m);
+            Assert.Empty(left.Iomem);
+            Assert.Empty(left.Ram);
+            Assert.Empty(left.IoreqServers);
+            // xenstore: the companion's subtree is gone (libxl owns device-model/<domid> itself).
+            Assert.NotEqual(0, ProcessRunner.Run("xenstore-exists", [b], env: ("XENSTORED_PATH", sock)).ExitCode);
+            Assert.False(File.Exists(SimState.StateFile(domid)));
+            Assert.Contains("stopping: tearing down", log);
+            Assert.Contains($"removed {b} from xenstore", log);
+        }
+        finally
+        {
+            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public async Task ASecondCompanionIsRefused()
     {
         using var d = new TempDir();
-        string a = Filled(d, "a.img", 8 << 20);
+        string a = d.Filled("a.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock");
         using var xenstored = Start(null, "xenstored", "--socket", sock);
@@ -105,13 +161,9 @@ public class SimLifecycleTests
             Assert.Equal(2, second.ExitCode);
             Assert.Contains($"domain 3 is already served by a running companion (pid={first.Id}, platform=sim", second.Stderr);
             Assert.Equal("running", Read(sock, "/local/domain/0/device-model/3/vnvdimm/state")); // untouched
-
-            first.Kill(); // SIGKILL: no cleanup
-            first.WaitForExit();
-            var third = ProcessRunner.Run("dotnet", args, env: ("XENSTORED_PATH", sock));
-            Assert.Equal(2, third.ExitCode);
-            Assert.Contains($"a previous companion for domain 3 (pid={first.Id}, platform=sim", third.Stderr);
-            Assert.Contains("ended without cleaning up", third.Stderr);
+            Assert.Equal(first.Id.ToString(), Read(sock, "/local/domain/0/device-model/3/vnvdimm/pid"));
+            Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", $"{first.Id}"]).ExitCode);
+            Assert.True(first.WaitForExit(60_000), "the first companion did not stop on SIGTERM");
         }
         finally
         {
@@ -123,7 +175,7 @@ public class SimLifecycleTests
     public async Task ARestrictedCompanionServesButRefusesHotAdd()
     {
         using var d = new TempDir();
-        string a = Filled(d, "a.img", 8 << 20), c = Filled(d, "c.img", 8 << 20);
+        string a = d.Filled("a.img", 8 << 20), c = d.Filled("c.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock");
         using var xenstored = Start(null, "xenstored", "--socket", sock);
@@ -144,20 +196,6 @@ public class SimLifecycleTests
         }
     }
 
-    private static string Filled(TempDir d, string name, int size)
-    {
-        string path = d.File(name);
-        var bytes = new byte[size];
-        Random.Shared.NextBytes(bytes);
-        File.WriteAllBytes(path, bytes);
-        using var f = new FileStream(path, FileMode.Open);
-        f.Flush(flushToDisk: true);
-        return path;
-    }
-
     private static string Read(string sock, string path) =>
         ProcessRunner.Run("xenstore-read", [path], env: ("XENSTORED_PATH", sock)).Stdout.Trim();
-
-
-
 }

@@ -21,6 +21,18 @@ public sealed class TempDir : IDisposable
         return path;
     }
 
+    /// <summary>Creates a file of <paramref name="size"/> random bytes, written through (so FIEMAP sees real extents).</summary>
+    public string Filled(string name, int size)
+    {
+        string path = File(name);
+        var bytes = new byte[size];
+        Random.Shared.NextBytes(bytes);
+        System.IO.File.WriteAllBytes(path, bytes);
+        using var f = new FileStream(path, FileMode.Open);
+        f.Flush(flushToDisk: true);
+        return path;
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }

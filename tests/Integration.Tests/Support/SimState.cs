@@ -1,0 +1,24 @@
+using XenVnvdimm.DeviceModel.Xen.Sim;
+
+namespace XenVnvdimm.Tests.Integration;
+
+/// <summary>What companions started by these tests leave in their state directory.</summary>
+internal static class SimState
+{
+    /// <summary>The private state directory every companion of this test run uses (see <see cref="TestEnvironment"/>).</summary>
+    public static string Directory => Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR")!;
+
+    /// <summary>The companion state file of <paramref name="domid"/>.</summary>
+    public static string StateFile(ushort domid) => Path.Combine(Directory, $"{domid}.state");
+
+    /// <summary>The persisted simulated hypervisor of <paramref name="domid"/>'s companion, or null.</summary>
+    public static SimSnapshot? Hypervisor(ushort domid) => SimPersistence.Load(Path.Combine(Directory, $"{domid}.sim"));
+
+    /// <summary>The persisted simulated domain <paramref name="domid"/>; fails the test when there is none.</summary>
+    public static SimDomainSnapshot Domain(ushort domid)
+    {
+        var hv = Hypervisor(domid);
+        Assert.True(hv is not null, $"no persisted simulated hypervisor for dom{domid} in {Directory}");
+        return Assert.Single(hv.Domains, d => d.Domid == domid);
+    }
+}
