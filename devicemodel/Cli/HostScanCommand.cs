@@ -33,13 +33,16 @@ internal static class HostScanCommand
                 e820 = report.E820.Select(Json),
                 regions = report.Regions.Select(Json),
                 disagreements = report.Disagreements,
+                notes = report.Notes,
             }, new JsonSerializerOptions { WriteIndented = true }));
         else
         {
             foreach (var r in report.Nfit.Concat(report.E820).Concat(report.Regions))
                 Console.Out.WriteLine($"{r.Source,-5} {r.Name,-40} 0x{r.Start:x16}-0x{r.End:x16} {r.Length >> 20} MiB");
-            if (report.Nfit.Count + report.E820.Count + report.Regions.Count == 0)
+            if (report.Empty)
                 Console.Out.WriteLine("no persistent memory found");
+            foreach (string n in report.Notes)
+                Console.Out.WriteLine($"note  {n}");
             foreach (string d in report.Disagreements)
                 Console.Out.WriteLine($"DISAGREE {d}");
         }

@@ -6,14 +6,17 @@ namespace XenVnvdimm.DeviceModel.Backing.Extents;
 /// <summary>Maps FIEMAP extent flags to refusal reasons and names.</summary>
 internal static class ExtentFlags
 {
-    // Most serious first: the first flag present decides the reason.
+    // Most serious first: the first flag present decides the reason. The kernel adds UNKNOWN to
+    // DELALLOC, ENCODED to DATA_ENCRYPTED and NOT_ALIGNED to DATA_INLINE/DATA_TAIL
+    // (fs/ioctl.c, fiemap_fill_next_extent), so each implying flag comes before the flag it
+    // implies: otherwise its more specific reason could never be reported.
     private static readonly (uint Flag, RefusalReason Reason, string Name)[] s_refused =
     [
         (FIEMAP_EXTENT_SHARED, RefusalReason.Shared, "SHARED"),
-        (FIEMAP_EXTENT_UNKNOWN, RefusalReason.Unknown, "UNKNOWN"),
         (FIEMAP_EXTENT_DELALLOC, RefusalReason.Delalloc, "DELALLOC"),
-        (FIEMAP_EXTENT_ENCODED, RefusalReason.Encoded, "ENCODED"),
+        (FIEMAP_EXTENT_UNKNOWN, RefusalReason.Unknown, "UNKNOWN"),
         (FIEMAP_EXTENT_DATA_ENCRYPTED, RefusalReason.Encrypted, "DATA_ENCRYPTED"),
+        (FIEMAP_EXTENT_ENCODED, RefusalReason.Encoded, "ENCODED"),
         (FIEMAP_EXTENT_DATA_INLINE, RefusalReason.Inline, "DATA_INLINE"),
         (FIEMAP_EXTENT_DATA_TAIL, RefusalReason.Tail, "DATA_TAIL"),
         (FIEMAP_EXTENT_NOT_ALIGNED, RefusalReason.NotAligned, "NOT_ALIGNED"),

@@ -16,10 +16,32 @@ public static class HostPmemScanner
     /// <exception cref="NfitFormatException">The NFIT is malformed.</exception>
     public static HostScanReport Scan(SysfsTree sysfs)
     {
-        var nfit = ReadNfit(Path.Combine(sysfs.Root, "firmware", "acpi", "tables", "NFIT"));
-        var e820 = ReadE820(Path.Combine(sysfs.Root, "firmware", "memmap"));
-        var regions = ReadRegions(Path.Combine(sysfs.Root, "bus", "nd", "devices"));
-        return new HostScanReport(nfit, e820, regions, CrossCheck(nfit, e820, regions));
+        string nfitPath = Path.Combine(sysfs.Root, "firmware", "acpi", "tables", "NFIT");
+        string memmap = Path.Combine(sysfs.Root, "firmware", "memmap");
+        string nd = Path.Combine(sysfs.Root, "bus", "nd", "devices");
+        var nfit = ReadNfit(nfitPath);
+        var e820 = ReadE820(memmap);
+        var regions = ReadRegions(nd);
+        return new HostScanReport(nfit, e820, regions, CrossCheck(nfit, e820, regions), Notes(nfitPath, nfit, memmap, e820, nd, regions));
+    }
+
+    // Why a source gave nothing: the reader of an empty report must not have to guess.
+    private static List<string> Notes(string nfitPath, List<PmemRange> nfit, string memmap, List<PmemRange> e820, string nd, List<PmemRange> regions)
+    {
+        var notes = new List<string>();
+        if (nfit.Count == 0)
+            notes.Add(File.Exists(nfitPath)
+                ? $"NFIT: {nfitPath} describes no persistent-memory SPA range"
+                : $"NFIT: {nfitPath} does not exist (the firmware describes no NVDIMMs)");
+        if (e820.Count == 0)
+            notes.Add(Directory.Exists(memmap)
+                ? $"E820: no 'Persistent Memory' entry (type 7 or legacy 12) in {memmap}"
+                : $"E820: {memmap} does not exist");
+        if (regions.Count == 0)
+            notes.Add(Directory.Exists(nd)
+                ? $"nd: no region with a resource under {nd}"
+                : $"nd: {nd} does not exist (libnvdimm is not loaded or sees no NVDIMM bus)");
+        return notes;
     }
 
     private static List<PmemRange> ReadNfit(string path)

@@ -5,4 +5,9 @@ namespace XenVnvdimm.DeviceModel.Backing.HostScan;
 /// <param name="E820">Type 7 (and legacy type 12) entries of the firmware memory map.</param>
 /// <param name="Regions">nd bus regions.</param>
 /// <param name="Disagreements">Every range one source has and another lacks or sizes differently.</param>
-public sealed record HostScanReport(IReadOnlyList<PmemRange> Nfit, IReadOnlyList<PmemRange> E820, IReadOnlyList<PmemRange> Regions, IReadOnlyList<string> Disagreements);
+/// <param name="Notes">For every source that gave no range, why (which file or directory was missing or empty).</param>
+public sealed record HostScanReport(IReadOnlyList<PmemRange> Nfit, IReadOnlyList<PmemRange> E820, IReadOnlyList<PmemRange> Regions, IReadOnlyList<string> Disagreements, IReadOnlyList<string> Notes)
+{
+    /// <summary>True when no source reports any persistent memory.</summary>
+    public bool Empty => Nfit.Count + E820.Count + Regions.Count == 0;
+}

@@ -4,7 +4,7 @@ namespace XenVnvdimm.DeviceModel.Xen.Abi;
 
 // Structures of xen/memory.h, plus the vNVDIMM series' XENMEM_populate_pmem_map argument.
 
-/// <summary>struct xen_memory_reservation (used for XENMEM_decrease_reservation at teardown).</summary>
+/// <summary>struct xen_memory_reservation (XENMEM_populate_physmap for the mailbox page, XENMEM_decrease_reservation at teardown).</summary>
 [AbiStruct, StructLayout(LayoutKind.Sequential)]
 internal struct xen_memory_reservation
 {

@@ -56,12 +56,48 @@ public sealed class RunBuilderTests
             [
                 (RefusalReason.Hole, 0UL, 4 * K),
                 (RefusalReason.Shared, 4 * K, 8 * K),
-                (RefusalReason.Unknown, 8 * K, 12 * K),
+                (RefusalReason.Delalloc, 8 * K, 12 * K), // the kernel sets UNKNOWN with DELALLOC
                 (RefusalReason.NotAligned, 12 * K, 16 * K),
                 (RefusalReason.Unknown, 16 * K, 20 * K),
             ],
             refusals.Items.Select(r => (r.Reason, r.Start, r.End)).ToArray());
         Assert.Empty(runs);
+    }
+
+    /// <summary>
+    /// ENCODED, DATA_ENCRYPTED, DATA_INLINE and DATA_TAIL, alone and as the kernel really reports them
+    /// (fs/ioctl.c adds ENCODED to DATA_ENCRYPTED and NOT_ALIGNED to INLINE/TAIL, whose physical
+    /// offset is inside a metadata block). Flag values are uapi/linux/fiemap.h's, written out.
+    /// </summary>
+    [Fact]
+    public void EncodedEncryptedInlineAndTailExtentsAreRefusedForTheirOwnReason()
+    {
+        const uint Last = 0x1, Encoded = 0x8, Encrypted = 0x80, NotAligned = 0x100, Inline = 0x200, Tail = 0x400;
+        var (runs, refusals, _) = Build(12 * K, 0,
+            new(0, 100 * K, K, 0),                                   // mappable
+            new(1 * K, 101 * K, K, Encoded),                         // e.g. compressed
+            new(2 * K, 102 * K, K, Encrypted),
+            new(3 * K, 103 * K, K, Encrypted | Encoded),             // fscrypt, as the kernel reports it
+            new(4 * K, 104 * K, K, Inline),
+            new(5 * K, 105 * K + 160, K, Inline | NotAligned),       // ext4 inline data, inside the inode
+            new(6 * K, 106 * K, K, Tail),
+            new(7 * K, 107 * K + 2048, K, Tail | NotAligned),        // packed tail
+            new(8 * K, 108 * K, K, 0),                               // mappable again
+            new(9 * K, 109 * K, 3 * K, Encoded | Last));
+        Assert.Equal(
+            [
+                (RefusalReason.Encoded, 1 * K, 2 * K, "extent flags ENCODED"),
+                (RefusalReason.Encrypted, 2 * K, 3 * K, "extent flags DATA_ENCRYPTED"),
+                (RefusalReason.Encrypted, 3 * K, 4 * K, "extent flags DATA_ENCRYPTED|ENCODED"),
+                (RefusalReason.Inline, 4 * K, 5 * K, "extent flags DATA_INLINE"),
+                (RefusalReason.Inline, 5 * K, 6 * K, "extent flags DATA_INLINE|NOT_ALIGNED"),
+                (RefusalReason.Tail, 6 * K, 7 * K, "extent flags DATA_TAIL"),
+                (RefusalReason.Tail, 7 * K, 8 * K, "extent flags DATA_TAIL|NOT_ALIGNED"),
+                (RefusalReason.Encoded, 9 * K, 12 * K, "extent flags ENCODED"),
+            ],
+            refusals.Items.Select(r => (r.Reason, r.Start, r.End, r.Detail)).ToArray());
+        // Only the two plain blocks map; none of the refused blocks' frames appear in a run.
+        Assert.Equal([new(0, 100 * K, K), new(8 * K, 108 * K, K)], runs.ToArray());
     }
 
     [Fact]

@@ -18,7 +18,6 @@ public class EncodingTests
     {
         using var hv = new SimHypervisor(new SimHypervisorOptions { PmemOp = 28, PmemRegions = [(0x100000, 0x100000)] });
         var dom = hv.CreateDomain(Dom, vcpus: 4);
-        dom.AddRamPage(0xfe000);
         var privDev = new RecordingDevice(new SimPrivcmdDevice(hv));
         var evtDev = new RecordingDevice(new SimEvtchnDevice(hv.Events));
         var privcmd = new Privcmd(privDev, new SimHypercallDevice());
@@ -42,6 +41,8 @@ public class EncodingTests
         Take("populate_pmem_map", privDev);
         Assert.Equal(3, mem.DecreaseReservation(Dom, [0x400000, 0x400200, 0x400400], 9));
         Take("decrease_reservation", privDev);
+        Assert.Equal(1, mem.PopulatePhysmap(Dom, [0xfe000])); // the DSM mailbox page, mapped below
+        Take("populate_physmap", privDev);
         Assert.Equal((4, 17), mem.Version());
         Take("xen_version", privDev);
 
@@ -154,7 +155,7 @@ public class EncodingTests
             iomem[u + CReference.Offset("xen_domctl_iomem_permission", "allow_access")]);
         Assert.Equal(
             [Line("hypercall", "xen_version"), iomemLine, Line("hypercall", "decrease_reservation"),
-             Line("mmap_resource", "mmap_resource"), Line("mmapbatch_v2", "mmapbatch_v2")],
+             Line("hypercall", "populate_physmap"), Line("mmap_resource", "mmap_resource"), Line("mmapbatch_v2", "mmapbatch_v2")],
             trace);
     }
 }

@@ -52,7 +52,7 @@ internal sealed unsafe class RecordingDevice(IXenDevice inner) : IXenDevice
                 byte* p = (byte*)a[1];
                 nested.Add(new Span<byte>(p, 32).ToArray());
                 Zero(main, s_hcArg + 8, 8);
-                if ((a[0] & 63) == MemoryConstants.XENMEM_decrease_reservation)
+                if ((a[0] & 63) is MemoryConstants.XENMEM_decrease_reservation or MemoryConstants.XENMEM_populate_physmap)
                 {
                     ulong n = *(ulong*)(p + s_resvNr);
                     nested.Add(new Span<byte>((void*)*(ulong*)(p + s_resvStart), (int)n * 8).ToArray());

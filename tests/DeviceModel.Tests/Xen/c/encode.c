@@ -74,6 +74,17 @@ int main(void)
         hex(extents, sizeof(extents)); end();
     }
     {
+        /* The DSM mailbox page: one order-0 extent of fresh RAM (libxc's populate_physmap_exact). */
+        struct privcmd_hypercall h;
+        struct xen_memory_reservation r;
+        xen_pfn_t extents[1] = { 0xfe000 };
+        memset(&h, 0, sizeof(h)); memset(&r, 0, sizeof(r));
+        h.op = __HYPERVISOR_memory_op; h.arg[0] = XENMEM_populate_physmap; /* arg[1] = &r */
+        r.nr_extents = 1; r.extent_order = 0; r.mem_flags = 0; r.domid = DOM; /* extent_start: a pointer */
+        begin("populate_physmap", IOCTL_PRIVCMD_HYPERCALL); hex(&h, sizeof(h)); hex(&r, sizeof(r));
+        hex(extents, sizeof(extents)); end();
+    }
+    {
         struct privcmd_hypercall h;
         memset(&h, 0, sizeof(h));
         h.op = __HYPERVISOR_xen_version; h.arg[0] = XENVER_version;

@@ -6,7 +6,8 @@
  *
  * usage: libxc_trace map GFN MFN NR ADD PERCALL MAXBATCH FAILADD FAILREMOVE
  *        libxc_trace dmops
- *        libxc_trace misc     (xen_version, iomem_permission, decrease_reservation, resource and foreign maps)
+ *        libxc_trace misc     (xen_version, iomem_permission, decrease_reservation, populate_physmap,
+ *                              resource and foreign maps)
  * Fake Xen: a memory_mapping call fails with -ENOMEM when it is add call number FAILADD (or remove call
  * number FAILREMOVE), -E2BIG above MAXBATCH frames, returns PERCALL (partial) above PERCALL frames,
  * else 0 (x86 Xen's map/unmap_mmio_regions both report partial progress).
@@ -119,7 +120,7 @@ int ioctl(int fd, unsigned long req, ...)
         else if (h->op == __HYPERVISOR_xen_version) {
             printf("hypercall %lx", req); hex(h, sizeof(*h)); putchar('\n');
             rc = (4 << 16) | 17;
-        } else if (h->op == __HYPERVISOR_memory_op && h->arg[0] == XENMEM_decrease_reservation) {
+        } else if (h->op == __HYPERVISOR_memory_op && (h->arg[0] == XENMEM_decrease_reservation || h->arg[0] == XENMEM_populate_physmap)) {
             struct privcmd_hypercall hh = *h;
             struct xen_memory_reservation r = *(struct xen_memory_reservation *)h->arg[1];
             const void *extents = (const void *)r.extent_start.p;
@@ -215,6 +216,8 @@ int main(int argc, char **argv)
         xc_domain_iomem_permission(xch, DOM, 0x100000, 0x20000, 1);
         xen_pfn_t extents[3] = { 0x400000, 0x400200, 0x400400 };
         xc_domain_decrease_reservation(xch, DOM, 3, 9, extents);
+        xen_pfn_t mailbox = 0xfe000;
+        xc_domain_populate_physmap_exact(xch, DOM, 1, 0, 0, &mailbox);
         void *addr = NULL;
         xenforeignmemory_resource_handle *res = xenforeignmemory_map_resource(fm, DOM, XENMEM_resource_ioreq_server, 1,
             XENMEM_resource_ioreq_server_frame_ioreq(0), 1, &addr, PROT_READ | PROT_WRITE, 0);
