@@ -6,8 +6,8 @@ namespace XenVnvdimm.Tests.Integration;
 /// <summary>
 /// Hot-add over xenstore on the qemu platform: the embedded xenstored, the companion publishing
 /// its state, Debian's xenstore-* tools and our hot-add command as the toolstack, and a real guest
-/// that sees the new vNVDIMM (after re-binding the nfit driver, which re-evaluates _FIT) and
-/// whose writes land in the new backing file.
+/// that sees the new vNVDIMM (after re-binding the nfit driver, which re-evaluates _FIT), whose
+/// writes land in the new backing file, and whose ndctl creates an fsdax namespace on it.
 /// </summary>
 public class HotAddTests
 {
@@ -21,6 +21,10 @@ public class HotAddTests
         done
         for b in /sys/block/pmem*; do echo "PMEM $(basename $b) $(cat $(readlink -f $b/device)/resource) $(( $(cat $b/size) * 512 ))"; done
         printf 'XVND-HOTADDED' | dd of=/dev/pmem1 bs=4096 seek=3 conv=fsync 2>/dev/null && echo WROTE
+        # a namespace on the hot-added vNVDIMM: its info block goes through the guest's mapping
+        ns=$(basename $(readlink -f /sys/block/pmem1/device))
+        ndctl create-namespace -f -e $ns -m fsdax --map=mem > /tmp/ns.json && grep -q '"mode":"fsdax"' /tmp/ns.json && echo "NAMESPACE fsdax on $ns"
+        for b in /sys/block/pmem*; do echo "AFTER $(basename $b) $(basename $(readlink -f $b/device))"; done
         """;
 
     [Fact]
@@ -82,6 +86,12 @@ public class HotAddTests
             byte[] got = new byte[13];
             using (var f = File.OpenRead(c)) { f.Position = 3 * 4096; f.ReadExactly(got); }
             Assert.Equal("XVND-HOTADDED"u8.ToArray(), got);
+            // ndctl wrote an fsdax info block (nd_pfn_sb at namespace offset 4 KiB) into the new backing
+            Assert.Matches(@"NAMESPACE fsdax on namespace1\.0", console);
+            Assert.Matches(@"AFTER pmem1 pfn1\.\d+", console);
+            byte[] sig = new byte[16];
+            using (var f = File.OpenRead(c)) { f.Position = 4096; f.ReadExactly(sig); }
+            Assert.Equal("NVDIMM_PFN_INFO\0"u8.ToArray(), sig);
         }
         finally
         {
