@@ -126,6 +126,7 @@ internal sealed class XenPlatform : IHotAddTarget
             stop.Cancel();
             await StageUndo.Quietly(commands);
             await xs.SetStateAsync("stopping", CancellationToken.None);
+            _logger.LogInformation("DSM calls served: {Calls}; {Times}", _dsm.Statistics, _dsm.Statistics.ServiceTimes());
             return 0;
         }
         catch (Exception e) when (e is UserErrorException or XenException)

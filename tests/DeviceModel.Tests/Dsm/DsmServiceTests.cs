@@ -168,6 +168,8 @@ public sealed class DsmServiceTests
         Assert.Equal(1, s.ForStatus(2));
         Assert.Equal(1, s.ForStatus(1));
         Assert.Contains("lsr=2", s.ToString());
+        Assert.Matches(@"^service-time-us \(calls/mean/max\): lsi=1/[0-9.]+/[0-9.]+ lsr=2/[0-9.]+/[0-9.]+ unknown-command=1/", s.ServiceTimes());
+        Assert.True(s.MaxServiceTime(Lsr) > TimeSpan.Zero && s.ServiceTime(Lsr) >= s.MaxServiceTime(Lsr));
     }
 
     [Fact]
