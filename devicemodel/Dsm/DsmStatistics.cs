@@ -17,8 +17,10 @@ public sealed class DsmStatistics
     private const int CommandSlots = (int)P.CommandReadFit + 1;
     private readonly long[] _byCommand = new long[CommandSlots];
     private readonly long[] _byStatus = new long[StatusSlots];
-    private readonly long[] _ticksByCommand = new long[CommandSlots];
-    private readonly long[] _maxTicksByCommand = new long[CommandSlots];
+    private readonly long[] _callsByOperation = new long[OperationSlots];
+    private readonly long[] _ticksByOperation = new long[OperationSlots];
+    private readonly long[] _maxTicksByOperation = new long[OperationSlots];
+    private const int OperationSlots = (int)DsmOperation.Unknown + 1;
     private long _idleDoorbells;
 
     // Slots: 0..4 the plain statuses, 5 FIT changed.
@@ -45,24 +47,42 @@ public sealed class DsmStatistics
     /// <summary>Answers with <paramref name="status"/> (0–4 or <see cref="P.StatusFitChanged"/>; other values read 0).</summary>
     public long ForStatus(uint status) => StatusSlot(status) is int s ? Interlocked.Read(ref _byStatus[s]) : 0;
 
-    /// <summary>Total service time of the requests for <paramref name="command"/> (unknown codes together).</summary>
-    public TimeSpan ServiceTime(uint command) => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticksByCommand[CommandSlot(command)]));
+    /// <summary>Requests timed as <paramref name="operation"/>.</summary>
+    public long Calls(DsmOperation operation) => Interlocked.Read(ref _callsByOperation[(int)operation]);
 
-    /// <summary>Longest service time of one request for <paramref name="command"/>.</summary>
-    public TimeSpan MaxServiceTime(uint command) => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _maxTicksByCommand[CommandSlot(command)]));
+    /// <summary>Total service time of the requests of <paramref name="operation"/>.</summary>
+    public TimeSpan ServiceTime(DsmOperation operation) => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _ticksByOperation[(int)operation]));
+
+    /// <summary>Longest service time of one request of <paramref name="operation"/>.</summary>
+    public TimeSpan MaxServiceTime(DsmOperation operation) => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _maxTicksByOperation[(int)operation]));
+
+    /// <summary>What a request does, whichever path the guest took (_LSx method or Intel _DSM function 4/5/6).</summary>
+    public static DsmOperation OperationOf(uint command, uint handle, uint family, uint function) => command switch
+    {
+        P.CommandLabelInfo => DsmOperation.LabelInfo,
+        P.CommandLabelRead => DsmOperation.LabelRead,
+        P.CommandLabelWrite => DsmOperation.LabelWrite,
+        P.CommandReadFit => DsmOperation.Fit,
+        P.CommandDsm when handle != 0 && family == P.FamilyIntel && function == 4 => DsmOperation.LabelInfo,
+        P.CommandDsm when handle != 0 && family == P.FamilyIntel && function == 5 => DsmOperation.LabelRead,
+        P.CommandDsm when handle != 0 && family == P.FamilyIntel && function == 6 => DsmOperation.LabelWrite,
+        P.CommandDsm => DsmOperation.OtherDsm,
+        _ => DsmOperation.Unknown,
+    };
 
     internal void CountIdle() => Interlocked.Increment(ref _idleDoorbells);
 
-    internal void Count(uint command, uint status, long elapsedTicks = 0)
+    internal void Count(uint command, uint status, DsmOperation operation, long elapsedTicks)
     {
-        int c = CommandSlot(command);
-        Interlocked.Increment(ref _byCommand[c]);
+        Interlocked.Increment(ref _byCommand[CommandSlot(command)]);
         if (StatusSlot(status) is int s)
             Interlocked.Increment(ref _byStatus[s]);
-        Interlocked.Add(ref _ticksByCommand[c], elapsedTicks);
+        int o = (int)operation;
+        Interlocked.Increment(ref _callsByOperation[o]);
+        Interlocked.Add(ref _ticksByOperation[o], elapsedTicks);
         long max;
-        while (elapsedTicks > (max = Interlocked.Read(ref _maxTicksByCommand[c])) &&
-               Interlocked.CompareExchange(ref _maxTicksByCommand[c], elapsedTicks, max) != max)
+        while (elapsedTicks > (max = Interlocked.Read(ref _maxTicksByOperation[o])) &&
+               Interlocked.CompareExchange(ref _maxTicksByOperation[o], elapsedTicks, max) != max)
         {
         }
     }
@@ -90,21 +110,42 @@ public sealed class DsmStatistics
     }
 
     /// <summary>
-    /// One line for logs and benchmarks: per command with requests, <c>name=calls/mean/max</c> in
-    /// microseconds of service time, e.g. <c>lsr=66/12.4/180.0</c>.
+    /// One line for logs and benchmarks: per operation with requests, <c>name=calls/mean/max</c> in
+    /// microseconds of service time, e.g. <c>label-read=66/12.4/180.0</c>.
     /// </summary>
     public string ServiceTimes()
     {
         var b = new StringBuilder("service-time-us (calls/mean/max):");
-        foreach (var (name, command) in new[] { ("dsm", P.CommandDsm), ("lsi", P.CommandLabelInfo), ("lsr", P.CommandLabelRead),
-                                                ("lsw", P.CommandLabelWrite), ("fit", P.CommandReadFit), ("unknown-command", 0u) })
+        foreach (var (name, op) in new[] { ("label-info", DsmOperation.LabelInfo), ("label-read", DsmOperation.LabelRead), ("label-write", DsmOperation.LabelWrite),
+                                           ("fit", DsmOperation.Fit), ("other-dsm", DsmOperation.OtherDsm), ("unknown", DsmOperation.Unknown) })
         {
-            long n = ForCommand(command);
+            long n = Calls(op);
             if (n == 0)
                 continue;
-            b.Append(CultureInfo.InvariantCulture,
-                $" {name}={n}/{ServiceTime(command).TotalMicroseconds / n:F1}/{MaxServiceTime(command).TotalMicroseconds:F1}");
+            b.Append(CultureInfo.InvariantCulture, $" {name}={n}/{ServiceTime(op).TotalMicroseconds / n:F1}/{MaxServiceTime(op).TotalMicroseconds:F1}");
         }
         return b.ToString();
     }
+}
+
+/// <summary>What a DSM request does, for service-time accounting.</summary>
+public enum DsmOperation
+{
+    /// <summary>_LSI, or Intel _DSM function 4 (get config size).</summary>
+    LabelInfo,
+
+    /// <summary>_LSR, or Intel _DSM function 5 (get config data).</summary>
+    LabelRead,
+
+    /// <summary>_LSW, or Intel _DSM function 6 (set config data).</summary>
+    LabelWrite,
+
+    /// <summary>A FIT chunk read.</summary>
+    Fit,
+
+    /// <summary>Any other _DSM (function 0 queries, root functions, unsupported ones).</summary>
+    OtherDsm,
+
+    /// <summary>An unknown command code.</summary>
+    Unknown,
 }
