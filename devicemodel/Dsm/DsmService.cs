@@ -80,12 +80,14 @@ public sealed partial class DsmService
                 Statistics.CountIdle();
                 return false;
             }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var request = MailboxRequest.Copy(page, _input);
             var answer = Dispatch(request, _output);
             _output.AsSpan(0, answer.Length).CopyTo(page.Slice(P.DataOffset, answer.Length));
             BinaryPrimitives.WriteUInt32LittleEndian(page[P.OutputLengthOffset..], (uint)answer.Length);
             MailboxState.Write(page, P.StateResponse);
-            Statistics.Count(request.Command, answer.Status);
+            Statistics.Count(request.Command, answer.Status, DsmStatistics.OperationOf(request.Command, request.Handle, request.Family, request.Function),
+                             System.Diagnostics.Stopwatch.GetTimestamp() - start);
             // Guarded: a guest spamming bad requests must not cost an argument array per call.
             if (answer.Status is not P.StatusSuccess and not P.StatusFitChanged && _logger.IsEnabled(LogLevel.Debug))
                 _logger.LogDebug("DSM request command {Command} handle 0x{Handle:x} family {Family} function {Function} revision {Revision}: status {Status}",

@@ -133,7 +133,7 @@ internal sealed class QemuPlatform : IHotAddTarget
             await Task.WhenAll(background.Select(StageUndo.Quietly));
             if (xs is not null)
                 await xs.SetStateAsync("stopping", CancellationToken.None);
-            _logger.LogInformation("guest exited with status {Status}; DSM calls served: {Calls}", harness.ExitCode, dsm.Statistics);
+            _logger.LogInformation("guest exited with status {Status}; DSM calls served: {Calls}; {Times}", harness.ExitCode, dsm.Statistics, dsm.Statistics.ServiceTimes());
             return harness.ExitCode;
         }
         catch (UserErrorException e) when (xs is not null)

@@ -178,6 +178,8 @@ internal sealed partial class XenPlatform : IHotAddTarget
                 stateFile.Keep = true;
             await xs.SetStateAsync("stopping", CancellationToken.None);
             clean = true;
+            if (_dsm is not null)
+                _logger.LogInformation("DSM calls served: {Calls}; {Times}", _dsm.Statistics, _dsm.Statistics.ServiceTimes());
             return 0;
         }
         catch (Exception e) when (e is UserErrorException or XenException)

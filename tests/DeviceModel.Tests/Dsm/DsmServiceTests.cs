@@ -168,6 +168,12 @@ public sealed class DsmServiceTests
         Assert.Equal(1, s.ForStatus(2));
         Assert.Equal(1, s.ForStatus(1));
         Assert.Contains("lsr=2", s.ToString());
+        Assert.Matches(@"^service-time-us \(calls/mean/max\): label-info=1/[0-9.]+/[0-9.]+ label-read=2/[0-9.]+/[0-9.]+ unknown=1/[0-9.]+/[0-9.]+$", s.ServiceTimes());
+        Assert.True(s.MaxServiceTime(DsmOperation.LabelRead) > TimeSpan.Zero && s.ServiceTime(DsmOperation.LabelRead) >= s.MaxServiceTime(DsmOperation.LabelRead));
+        // The same operations through Intel _DSM functions 4/5/6 are timed alongside _LSI/_LSR/_LSW.
+        Assert.Equal(DsmOperation.LabelRead, DsmStatistics.OperationOf(1, 1, 1, 5));
+        Assert.Equal(DsmOperation.LabelWrite, DsmStatistics.OperationOf(1, 1, 1, 6));
+        Assert.Equal(DsmOperation.OtherDsm, DsmStatistics.OperationOf(1, 0, 0, 5));
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public class XenBenchmark(ITestOutputHelper output)
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"# xen-vnvdimm Xen-interface benchmark (simulated Xen 4.17 semantics), {DateTime.UtcNow:u}");
         report.AppendLine("# calls = hypercalls the simulated hypervisor received; min = fewest the interface allows for that scatter list");
-        report.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-44} {"interface",-26} {"runs",8} {"map calls",10} {"min",10} {"perm calls",10} {"unmap calls",11} {"map ms",8} {"unmap ms",8}");
+        report.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-44} {"interface",-26} {"runs",8} {"map calls",10} {"min",10} {"vs min",6} {"perm calls",10} {"unmap calls",11} {"map ms",8} {"unmap ms",8}");
+        var misses = new List<string>();
 
         ulong big = Full ? 1024 * GiB : 64 * GiB;
         ulong frag = Full ? 64 * GiB : 4 * GiB;
@@ -70,11 +71,12 @@ public class XenBenchmark(ITestOutputHelper output)
                     perm = Count(afterMap, "domctl:iomem_permission");
                     Assert.Equal(ScatterList.MachineRanges(coalesced).Count, perm);
                 }
-                Assert.Equal(min, mapCalls);
+                if (mapCalls != min)
+                    misses.Add($"{name}, {g.Session.Pmem.Interface}: {mapCalls} map calls, minimum {min}");
                 long unmapCalls = Count(afterUnmap, "hypercall") - Count(afterMap, "hypercall");
                 string label = scale > 1 ? $"{name} (x{scale:0} = 1 TiB)" : name;
                 report.AppendLine(CultureInfo.InvariantCulture,
-                    $"{label,-44} {g.Session.Pmem.Interface,-26} {runs.Count * scale,8:0} {mapCalls * scale,10:0} {min * scale,10:0} {perm * scale,10:0} {unmapCalls * scale,11:0} {mapMs * scale,8:0} {unmapMs * scale,8:0}");
+                    $"{label,-44} {g.Session.Pmem.Interface,-26} {runs.Count * scale,8:0} {mapCalls * scale,10:0} {min * scale,10:0} {(mapCalls == min ? "PASS" : "MISS"),6} {perm * scale,10:0} {unmapCalls * scale,11:0} {mapMs * scale,8:0} {unmapMs * scale,8:0}");
             }
             if (name.Contains("4 KiB", StringComparison.Ordinal))
             {
@@ -90,11 +92,17 @@ public class XenBenchmark(ITestOutputHelper output)
         foreach (int vcpus in new[] { 1, 4 })
         {
             var (perAccessUs, completed) = IoreqRoundTrip(vcpus, accesses);
-            Assert.Equal(accesses, completed);
+            if (completed != accesses)
+                misses.Add($"ioreq, {vcpus} vCPU(s): {completed} of {accesses} accesses completed");
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"{vcpus} vCPU(s), {accesses} port accesses: {perAccessUs:0.0} us per access wall-clock ({1e6 / perAccessUs:0} accesses/s)");
+                $"{vcpus} vCPU(s), {accesses} port accesses: {perAccessUs:0.0} us per access wall-clock ({1e6 / perAccessUs:0} accesses/s), {completed} answered");
         }
 
+        // The report is written before the verdict, so a miss still leaves its numbers behind.
+        report.AppendLine();
+        report.AppendLine(misses.Count == 0
+            ? "RESULT: PASS (every interface used the theoretical minimum of map calls; every port access answered)"
+            : $"RESULT: MISS ({string.Join("; ", misses)})");
         string text = report.ToString();
         output.WriteLine(text);
         if (OutFile is string path)
@@ -102,6 +110,7 @@ public class XenBenchmark(ITestOutputHelper output)
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             File.WriteAllText(path, text);
         }
+        Assert.Empty(misses);
     }
 
     private static (double PerAccessUs, long Completed) IoreqRoundTrip(int vcpus, int accesses)

@@ -9,6 +9,9 @@ string socket = Arg("--socket") ?? throw new ArgumentException("--socket PATH re
 string outFile = Arg("--out") ?? "bench-results/xenstore.txt";
 bool quick = args.Contains("--quick");
 int scale = quick ? 10 : 1;
+// Every wait is bounded: a dead xenstored, tool or pyxs fails the benchmark instead of hanging it.
+var eventTimeout = TimeSpan.FromSeconds(10);
+var processTimeout = TimeSpan.FromSeconds(120);
 
 var report = new StringBuilder();
 void Line(string text)
@@ -73,7 +76,7 @@ await using (var writer = await XenStoreClient.ConnectAsync(socket))
 await using (var watcher = await XenStoreClient.ConnectAsync(socket))
 {
     await using var watch = await watcher.WatchAsync("/bench/lat");
-    await watch.Events.ReadAsync(); // registration event
+    await NextEvent(watch, _ => true, "/bench/lat (registration)"); // registration event
     int n = 2000 / scale;
     var samples = new List<double>(n);
     for (int i = 0; i < n; i++)
@@ -81,7 +84,7 @@ await using (var watcher = await XenStoreClient.ConnectAsync(socket))
         string path = $"/bench/lat/{i % 16}";
         long start = Stopwatch.GetTimestamp();
         await writer.WriteAsync(path, "x");
-        await watch.WaitForAsync(e => e.Path == path);
+        await NextEvent(watch, e => e.Path == path, path);
         samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
     }
     Latency("ours → ours (separate connections)", samples);
@@ -97,9 +100,10 @@ await using (var writer = await XenStoreClient.ConnectAsync(socket))
 {
     var psi = Psi("xenstore-watch", ["/bench/tlat"]);
     using var tool = Process.Start(psi)!;
+    var toolErr = tool.StandardError.ReadToEndAsync(); // drained, so the tool never blocks on it
     try
     {
-        await tool.StandardOutput.ReadLineAsync(); // registration event
+        await WatchLine(tool, toolErr, "/bench/tlat"); // registration event
         int n = 500 / scale;
         var samples = new List<double>(n);
         for (int i = 0; i < n; i++)
@@ -107,9 +111,7 @@ await using (var writer = await XenStoreClient.ConnectAsync(socket))
             string path = $"/bench/tlat/{i % 16}";
             long start = Stopwatch.GetTimestamp();
             await writer.WriteAsync(path, "x");
-            while (await tool.StandardOutput.ReadLineAsync() != path)
-            {
-            }
+            await WatchLine(tool, toolErr, path);
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
         }
         Latency("ours → xenstore-watch (stdout line)", samples);
@@ -121,9 +123,7 @@ await using (var writer = await XenStoreClient.ConnectAsync(socket))
             string path = $"/bench/tlat/w{i % 16}";
             long start = Stopwatch.GetTimestamp();
             var write = Run("xenstore-write", [path, "x"]);
-            while (await tool.StandardOutput.ReadLineAsync() != path)
-            {
-            }
+            await WatchLine(tool, toolErr, path);
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
             await write;
         }
@@ -131,7 +131,8 @@ await using (var writer = await XenStoreClient.ConnectAsync(socket))
     }
     finally
     {
-        tool.Kill();
+        if (!tool.HasExited)
+            tool.Kill();
     }
 }
 
@@ -172,12 +173,59 @@ ProcessStartInfo Psi(string file, string[] arguments)
     return psi;
 }
 
+// Next event of a watch matching `match`, within eventTimeout.
+async Task NextEvent(XenStoreWatch watch, Func<XenStoreWatchEvent, bool> match, string what)
+{
+    using var cts = new CancellationTokenSource(eventTimeout);
+    try
+    {
+        await watch.WaitForAsync(match, cts.Token);
+    }
+    catch (OperationCanceledException) when (cts.IsCancellationRequested)
+    {
+        throw new TimeoutException($"no watch event for {what} within {eventTimeout.TotalSeconds} s");
+    }
+}
+
+// Reads xenstore-watch's lines until one is `expected`, within eventTimeout; its end of output
+// (the tool died) or silence is an error, not an endless wait.
+async Task WatchLine(Process tool, Task<string> stderr, string expected)
+{
+    var deadline = Task.Delay(eventTimeout);
+    while (true)
+    {
+        var read = tool.StandardOutput.ReadLineAsync();
+        if (await Task.WhenAny(read, deadline) == deadline)
+            throw new TimeoutException($"xenstore-watch printed no '{expected}' within {eventTimeout.TotalSeconds} s");
+        string? line = await read;
+        if (line is null)
+        {
+            tool.WaitForExit(1000);
+            string err = stderr.IsCompleted ? await stderr : "";
+            throw new InvalidOperationException($"xenstore-watch ended ({(tool.HasExited ? $"exit {tool.ExitCode}" : "output closed")}) before printing '{expected}': {err.Trim()}");
+        }
+        if (line == expected)
+            return;
+    }
+}
+
 async Task<string> Run(string file, string[] arguments)
 {
     using var p = Process.Start(Psi(file, arguments))!;
     var stdout = p.StandardOutput.ReadToEndAsync();
     var stderr = p.StandardError.ReadToEndAsync();
-    await p.WaitForExitAsync();
+    using (var cts = new CancellationTokenSource(processTimeout))
+    {
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} did not finish within {processTimeout.TotalSeconds} s");
+        }
+    }
     if (p.ExitCode != 0)
         throw new InvalidOperationException($"{file} failed ({p.ExitCode}): {await stderr}");
     return await stdout;
