@@ -76,6 +76,8 @@ public sealed record AmlOp(byte[] Opcode, params AmlNode[] Operands) : AmlNode
     public static AmlOp Break() => new([0xA5]);
     /// <summary><c>Sleep (Milliseconds)</c>.</summary>
     public static AmlOp Sleep(AmlNode milliseconds) => new([0x5B, 0x22], milliseconds);
+    /// <summary><c>Stall (Microseconds)</c>: a busy wait (ACPI allows at most 100 µs per Stall).</summary>
+    public static AmlOp Stall(AmlNode microseconds) => new([0x5B, 0x21], microseconds);
     /// <summary><c>Acquire (Mutex, Timeout)</c>; returns True on timeout.</summary>
     public static AmlOp Acquire(AmlName mutex, ushort timeoutMs) => new([0x5B, 0x23], mutex, new AmlRawBytes((byte)timeoutMs, (byte)(timeoutMs >> 8)));
     /// <summary><c>Release (Mutex)</c>.</summary>

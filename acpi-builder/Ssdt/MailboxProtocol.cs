@@ -17,7 +17,8 @@ namespace XenVnvdimm.Acpi.Ssdt;
 /// <item>The device model validates everything (the guest is untrusted), writes the output
 /// data and its length, then sets the state to <see cref="StateResponse"/> last (release
 /// ordering). Under Xen the doorbell traps synchronously; under QEMU it is asynchronous.</item>
-/// <item>AML polls the state with <c>Sleep (1)</c> at most <see cref="PollIterations"/> times,
+/// <item>AML polls the state with <c>Stall</c> <see cref="SpinPolls"/> times, then with
+/// <c>Sleep (1)</c> at most <see cref="PollIterations"/> times,
 /// copies <c>output length</c> bytes out and sets the state back to <see cref="StateIdle"/>.
 /// A timeout is answered as "not supported" and the state is reset.</item>
 /// </list>
@@ -89,8 +90,18 @@ public static class MailboxProtocol
     /// <summary>_FIT read status: the FIT changed since offset 0; restart.</summary>
     public const uint StatusFitChanged = 0x100;
 
-    /// <summary>How many <c>Sleep (1)</c> polls AML waits for a response.</summary>
+    /// <summary>How many <c>Sleep (1)</c> polls AML waits for a response (after the spin polls).</summary>
     public const int PollIterations = 1000;
+
+    /// <summary>
+    /// How many <c>Stall (SpinMicroseconds)</c> polls AML makes before it starts sleeping: a Linux
+    /// <c>Sleep (1)</c> lasts a whole timer tick (4 ms at HZ=250), far longer than an asynchronous
+    /// device model (the qemu platform) takes to answer, so the first millisecond is spent spinning.
+    /// </summary>
+    public const int SpinPolls = 100;
+
+    /// <summary>Microseconds of each spin poll.</summary>
+    public const int SpinMicroseconds = 10;
 
     /// <summary>Root device _DSM UUID.</summary>
     public const string RootDsmUuid = "2f10e7a4-9e91-11e4-89d3-123b93f75cba";

@@ -6,7 +6,8 @@ namespace XenVnvdimm.DeviceModel.Layout;
 /// <summary>
 /// Places the configured vNVDIMMs: slots (explicit first, then lowest free), QEMU-compatible
 /// handles and NFIT indices, stable serials, and guest-physical ranges in slot order, each
-/// aligned to the device's alignment so the guest can create fsdax/devdax namespaces.
+/// aligned to the device's alignment (and to 16 MiB when it is that large: Linux's default region
+/// alignment) so the guest can create fsdax/devdax namespaces.
 /// </summary>
 public static class LayoutPlanner
 {
@@ -44,7 +45,7 @@ public static class LayoutPlanner
                 throw new UserErrorException($"{spec.Name}: serial 0x{serial:x} duplicates the serial of {clash}");
             serials[serial] = spec.Name;
 
-            ulong gpa = AlignUp(cursor, spec.Align, spec.Name);
+            ulong gpa = AlignUp(cursor, PlacementAlign(spec.Align, size), spec.Name);
             if (gpa > AddressLimit || size > AddressLimit - gpa)
                 throw new UserErrorException($"{spec.Name}: window wraps past 2^52 (gpa 0x{gpa:x} + size 0x{size:x}); lower vnvdimm_base or the sizes");
             if (config.MailboxGpa + 4096 > gpa && config.MailboxGpa < gpa + size)
@@ -105,7 +106,7 @@ public static class LayoutPlanner
             throw new UserErrorException($"{spec.Name}: serial 0x{serial:x} is already in use");
 
         ulong top = current.Devices.Select(d => d.Gpa + d.Size).DefaultIfEmpty(current.WindowBase).Max();
-        ulong gpa = AlignUp(top, spec.Align, spec.Name);
+        ulong gpa = AlignUp(top, PlacementAlign(spec.Align, size), spec.Name);
         if (gpa > AddressLimit || size > AddressLimit - gpa)
             throw new UserErrorException($"{spec.Name}: window wraps past 2^52 (gpa 0x{gpa:x} + size 0x{size:x})");
 
@@ -158,6 +159,17 @@ public static class LayoutPlanner
         }
         return result;
     }
+
+    /// <summary>
+    /// Linux gives an NVDIMM region of at least 16 MiB a default alignment of 16 MiB
+    /// (MEMREMAP_COMPAT_ALIGN_MAX, drivers/nvdimm/region_devs.c) and ndctl refuses to create a
+    /// namespace in a region whose start is not aligned to it ("misaligned to 16M"): such devices
+    /// start on a 16 MiB boundary, smaller ones (region alignment 4 KiB) on their own alignment.
+    /// </summary>
+    public const ulong LinuxRegionAlign = 16UL << 20;
+
+    private static ulong PlacementAlign(ulong align, ulong size) =>
+        size >= LinuxRegionAlign ? Math.Max(align, LinuxRegionAlign) : align;
 
     private static ulong AlignUp(ulong value, ulong align, string name)
     {

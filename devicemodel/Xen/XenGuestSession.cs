@@ -31,6 +31,7 @@ internal sealed class XenGuestSession : IDisposable
     private readonly Domctl _domctl;
     private readonly MemoryOps _memory;
     private bool _restricted;
+    private bool _domainGone;
 
     private XenGuestSession(XenDevices devices, ushort domid, XenSessionOptions options, ILoggerFactory logging)
     {
@@ -100,6 +101,8 @@ internal sealed class XenGuestSession : IDisposable
     /// </summary>
     public void RemoveRamPage(ulong gfn)
     {
+        if (_domainGone)
+            return;
         if (_restricted)
         {
             _log.LogInformation("dom{Domid}: privcmd is restricted; the RAM page at gfn 0x{Gfn:x} goes away with the domain", Domid, gfn);
@@ -125,13 +128,28 @@ internal sealed class XenGuestSession : IDisposable
         _restricted = true;
     }
 
+    /// <summary>
+    /// The domain is gone (@releaseDomain, no longer introduced): Xen dropped its pmem mappings, ioreq
+    /// servers and RAM pages with it, so teardown makes no more hypercalls for it (they could only fail
+    /// with ESRCH/ENOENT) and only releases what is local: mappings of its pages, event channel ports.
+    /// </summary>
+    public void MarkDomainGone()
+    {
+        _domainGone = true;
+        foreach (var s in _servers)
+            s.DomainGone();
+        _log.LogInformation("dom{Domid} is gone: Xen dropped its mappings, ioreq servers and pages with it", Domid);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
         for (int i = _servers.Count - 1; i >= 0; i--)
             _servers[i].Dispose();
         _servers.Clear();
-        if (_restricted)
+        if (_domainGone)
+            _log.LogDebug("dom{Domid}: no pmem teardown: the domain is gone", Domid);
+        else if (_restricted)
         {
             _log.LogInformation("dom{Domid}: privcmd is restricted; pmem mappings go away with the domain", Domid);
         }

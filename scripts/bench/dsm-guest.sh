@@ -10,7 +10,7 @@
 #    statistics (request copied -> Response state, label file I/O included, doorbell transport
 #    excluded), logged when the guest exits.
 # Any failed boot, ndctl command, missing value or dead peer exits 1 with the console's tail;
-# a missed target is printed as MISS and exits 1 after the results are written.
+# a missed target is printed as MISS and exits 3 after the results are written.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-bench-results/dsm.txt}"
@@ -108,4 +108,5 @@ read -r rd_n _ rd_max <<<"$(op label-read "${svc[-1]}")"
   echo "  label write call (journal + 2 fdatasync): median of the boots' means $(median "${writes[@]}") us [${writes[*]}]"
   echo "RESULT guest side: $verdict"
 } | tee -a "$out"
-[ "$verdict" = PASS ] || { echo "bench-dsm: boot-to-/dev/pmem ratio $ratio misses the 1.10 target" >&2; exit 1; }
+# a time target: exit 3 (reported; the CI stage enforces it only with BENCH_ENFORCE_TIME=1)
+[ "$verdict" = PASS ] || { echo "bench-dsm: boot-to-/dev/pmem ratio $ratio misses the 1.10 target" >&2; exit 3; }

@@ -107,6 +107,11 @@ public class AmlEncodingTests
             + Hex(new AmlWhile(LLess(new AmlLocal(0), 10), Increment(new AmlLocal(0)))));
 
     [Fact]
+    public void StallBusyWaitsMicroseconds() =>
+        // Stall (0x0A)                          5B21 0A0A
+        Assert.Equal("5B210A0A", Hex(Stall(10)));
+
+    [Fact]
     public void StoreArithmeticAndNullTargets() =>
         // Store (Arg1, Local2)                 70 69 62
         // Add (Local1, Local7, Local1)         72 61 67 61

@@ -164,6 +164,9 @@ internal sealed partial class XenPlatform : IHotAddTarget
             if (finished == released && released.IsCompletedSuccessfully)
             {
                 _released = true;
+                // Real Xen has destroyed the domain by now; the simulator destroys it after teardown.
+                if (!_options.Simulated)
+                    _session?.MarkDomainGone();
                 _logger.LogInformation("dom{Domid} was released: tearing down", _options.Domid);
             }
             else

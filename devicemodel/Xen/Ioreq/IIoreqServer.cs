@@ -11,4 +11,7 @@ internal interface IIoreqServer : IDisposable
 
     /// <summary>Requests refused as malformed (answered without calling the handler).</summary>
     long Refused { get; }
+
+    /// <summary>The domain is gone and Xen destroyed the server with it: disposal only releases local resources.</summary>
+    void DomainGone() { }
 }

@@ -181,6 +181,13 @@ internal sealed unsafe class IoreqServer : IIoreqServer
     }
 
     /// <inheritdoc/>
+    public void DomainGone()
+    {
+        _enabled = false;
+        _created = false;
+    }
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         _stop = true;

@@ -164,14 +164,15 @@ public class AcpicaTests
             Assert.Equal(commands.Length, segments.Count);
             Assert.Matches($@"\[Integer\] = 0*{Signature:X}\s", segments[0].Text);
 
-            // Every call polled the state at least PollIterations times and at most two more
-            // (the failing loop test and the check after it), saw only "request", and gave up.
+            // Every call polled the state SpinPolls + PollIterations times and at most three more
+            // (each loop's failing test and the check after them), saw only "request", and gave up.
             string state = $@"Addr 0*{mailbox + MailboxProtocol.StateOffset:X} ";
             foreach (int call in new[] { 1, 3, 5 })
             {
                 string text = segments[call].Text;
                 var reads = Regex.Matches(text, $@"SystemMemory Read : Val ([0-9A-F]+) {state}");
-                Assert.InRange(reads.Count, MailboxProtocol.PollIterations, MailboxProtocol.PollIterations + 2);
+                Assert.InRange(reads.Count, MailboxProtocol.SpinPolls + MailboxProtocol.PollIterations,
+                    MailboxProtocol.SpinPolls + MailboxProtocol.PollIterations + 3);
                 Assert.All(reads, m => Assert.Equal(MailboxProtocol.StateRequest, Convert.ToUInt32(m.Groups[1].Value, 16)));
                 var writes = Regex.Matches(text, $@"SystemMemory Write: Val ([0-9A-F]+) {state}").Select(m => Convert.ToUInt32(m.Groups[1].Value, 16)).ToArray();
                 Assert.Equal([MailboxProtocol.StateRequest, MailboxProtocol.StateIdle], writes);
