@@ -120,7 +120,8 @@ internal sealed class QemuPlatform : IHotAddTarget
             var background = new List<Task> { serve, keeper };
             if (xs is not null)
             {
-                _qmp = await QmpClient.ConnectAsync(qmp, TimeSpan.FromSeconds(30), cancel);
+                // QEMU under TCG on a loaded host can take a while to open its QMP socket
+                _qmp = await QmpClient.ConnectAsync(qmp, TimeSpan.FromSeconds(120), cancel);
                 foreach (var d in layout.Devices)
                     await xs.PublishDeviceAsync(d, "running", cancel);
                 await xs.SetStateAsync("running", cancel);
