@@ -175,6 +175,13 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
 
         AssertChecksPassed(r,
             "xen-vnvdimm is on PATH",
+            "restart: first companion running",
+            "restart: the second companion re-attached and runs",
+            "restart: it says it re-attached",
+            "restart: the dead companion's ioreq server was destroyed",
+            "restart: SIGTERM: the companion exits 0",
+            "restart: teardown logged no failure",
+            "restart: the companion's xenstore nodes are gone",
             "raw: companion published state=running",
             "raw: guest sees the namespace at 0x100000000 with 536870912 bytes",
             "raw: guest read dom0's pattern at 0",
@@ -200,6 +207,8 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
             "cmp2: guest script exited 0",
             "cmp2: the companion logged no failure");
         // the checks whose text carries measured values
+        Assert.Matches(@"LAB-CHECK ok: restart: no second memory_mapping \((\d+) adds before, \1 after\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: restart: teardown removed the frames from the guest \([1-9]\d* memory_map:remove\)", r.Stdout);
         Assert.Matches(@"LAB-CHECK ok: dom0: b\.img is fragmented \(\d+ extents\)", r.Stdout);
         Assert.Matches(@"LAB-CHECK ok: cmp: guest sees a \(contiguous\) at 0x[0-9a-f]+, 67108864 bytes, dom0's bytes", r.Stdout);
         Assert.Matches(@"LAB-CHECK ok: cmp: guest sees b \(fragmented\) at 0x[0-9a-f]+, 12582912 bytes, dom0's bytes", r.Stdout);

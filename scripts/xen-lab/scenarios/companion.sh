@@ -55,6 +55,44 @@ lab_progress_hook() { tail -n 4 "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null |
 clean_log() { ! grep -E ' (fail|crit): ' "$XL_VNVDIMM_DIR/$1/companion.log"; }
 show_companion_log() { echo "---- companion log ($1) ----"; sed 's/^/[companion] /' "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null; }
 
+# ---- 0. restart and stop while the guest lives ----------------------------------------------------
+# kill -9 the companion of a paused guest; a new `run` re-attaches (takes the frames over, replaces
+# the dead companion's ioreq server: no second memory_mapping); SIGTERM then tears it down with
+# Xen's removal hypercalls while the domain still exists
+memmaps() { xl dmesg | grep -c "memory_map:$1: dom$2 " || true; }
+cat >term.cfg <<EOF
+vnvdimms = [ 'backend=/dev/pmem0, label_size=0' ]
+EOF
+{ lab_hvm_cfg term "$LAB_GUEST_INITRD"; cat term.cfg; } >term-xl.cfg
+xen-vnvdimm tables --config term-xl.cfg --out term-tables --platform xen >/dev/null
+if xl create -p term-xl.cfg "acpi_firmware=\"$PWD/term-tables/acpi_firmware.bin\"" >/dev/null 2>&1; then
+  tdom=$(xl domid term)
+  setsid xen-vnvdimm run --platform xen --domid "$tdom" --config term-xl.cfg >term-1.log 2>&1 </dev/null &
+  tpid=$!
+  wait_state() { local t0; t0=$(lab_secs); until [ "$(xenstore-read "$(xs_base "$tdom")/state" 2>/dev/null)" = "$1" ]; do
+    (( $(lab_secs) - t0 > 600 )) && return 1; sleep 1; done; }
+  lab_check "restart: first companion running" wait_state running
+  adds=$(memmaps add "$tdom")
+  kill -9 "$tpid"; wait "$tpid" 2>/dev/null
+  # the dead companion's state stays "running": mark it so the wait below sees the new one's
+  xenstore-write "$(xs_base "$tdom")/state" crashed
+  setsid xen-vnvdimm run --platform xen --domid "$tdom" --config term-xl.cfg >term-2.log 2>&1 </dev/null &
+  tpid=$!
+  lab_check "restart: the second companion re-attached and runs" wait_state running
+  lab_check "restart: it says it re-attached" grep -q "re-attached to dom$tdom" term-2.log
+  lab_check "restart: no second memory_mapping ($adds adds before, $(memmaps add "$tdom") after)" test "$(memmaps add "$tdom")" = "$adds"
+  lab_check "restart: the dead companion's ioreq server was destroyed" grep -q "destroyed the dead companion's ioreq server" term-2.log
+  kill -TERM "$tpid"
+  lab_check "restart: SIGTERM: the companion exits 0" wait "$tpid"
+  lab_check "restart: teardown removed the frames from the guest ($(memmaps remove "$tdom") memory_map:remove)" test "$(memmaps remove "$tdom")" -ge 1
+  lab_check "restart: teardown logged no failure" sh -c "! grep -E ' (fail|crit): ' term-2.log"
+  lab_check "restart: the companion's xenstore nodes are gone" sh -c "! xenstore-exists '$(xs_base "$tdom")'"
+  sed 's/^/[companion-1] /' term-1.log; sed 's/^/[companion-2] /' term-2.log
+  xl destroy term
+else
+  lab_check "restart: xl create -p term" false
+fi
+
 # ---- 1. a whole raw namespace --------------------------------------------------------------------
 res="$(cat /sys/bus/nd/devices/region*/resource 2>/dev/null | head -n 1)"
 echo "dom0: host region at $res"
