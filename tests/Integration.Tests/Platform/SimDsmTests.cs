@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using Microsoft.Extensions.Logging.Abstractions;
 using XenVnvdimm.Acpi.Ssdt;
 using XenVnvdimm.DeviceModel.Platforms.Xen;
-using static XenVnvdimm.Tests.Integration.CompanionProcess;
 using P = XenVnvdimm.Acpi.Ssdt.MailboxProtocol;
 
 namespace XenVnvdimm.Tests.Integration;
@@ -23,71 +22,45 @@ public class SimDsmTests
         File.WriteAllBytes(backend, Enumerable.Range(0, 8 << 20).Select(i => (byte)(i * 13)).ToArray());
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={backend}, label_size=128K' ]\n");
         string sock = d.File("xs.sock");
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            var platform = new XenPlatform(new XenRunOptions(d.File("vm.cfg"), 12, 0x100000000, Simulated: true, XenStorePath: sock), NullLoggerFactory.Instance);
-            var run = platform.RunAsync(cts.Token);
-            await Task.WhenAny(platform.Running.Task, run);
-            if (run.IsCompleted)
-                await run; // surfaces the start-up failure
-            var sim = platform.Simulator!;
-            var dom = sim.Domain(12)!;
-            var vcpu = sim.Vcpu(dom, 1);
-            ulong mailboxGfn = 0xFE000000 >> 12;
-            Assert.Equal(P.Signature, BinaryPrimitives.ReadUInt32LittleEndian(dom.RamPage(mailboxGfn)));
+        var platform = new XenPlatform(new XenRunOptions(d.File("vm.cfg"), 12, 0x100000000, Simulated: true, XenStorePath: sock), NullLoggerFactory.Instance);
+        var run = platform.RunAsync(cts.Token);
+        await Task.WhenAny(platform.Running.Task, run);
+        if (run.IsCompleted)
+            await run; // surfaces the start-up failure
+        var sim = platform.Simulator!;
+        var dom = sim.Domain(12)!;
+        var mailbox = new SimMailbox(sim, dom);
+        ulong mailboxGfn = 0xFE000000 >> 12;
+        Assert.Equal(P.Signature, BinaryPrimitives.ReadUInt32LittleEndian(dom.RamPage(mailboxGfn)));
 
-            // The 8 MiB vNVDIMM is in the p2m at 4 GiB, and nothing beyond it.
-            Assert.NotNull(dom.P2m.Lookup(0x100000));
-            Assert.NotNull(dom.P2m.Lookup(0x100000 + 2047));
-            Assert.Null(dom.P2m.Lookup(0x100000 + 2048));
+        // The 8 MiB vNVDIMM is in the p2m at 4 GiB, and nothing beyond it.
+        Assert.NotNull(dom.P2m.Lookup(0x100000));
+        Assert.NotNull(dom.P2m.Lookup(0x100000 + 2047));
+        Assert.Null(dom.P2m.Lookup(0x100000 + 2048));
 
-            byte[] Call(uint command, uint handle, uint function, uint family, byte[] input)
-            {
-                var page = dom.RamPage(mailboxGfn);
-                BinaryPrimitives.WriteUInt32LittleEndian(page[P.CommandOffset..], command);
-                BinaryPrimitives.WriteUInt32LittleEndian(page[P.HandleOffset..], handle);
-                BinaryPrimitives.WriteUInt32LittleEndian(page[P.RevisionOffset..], 1);
-                BinaryPrimitives.WriteUInt32LittleEndian(page[P.FunctionOffset..], function);
-                BinaryPrimitives.WriteUInt32LittleEndian(page[P.FamilyOffset..], family);
-                BinaryPrimitives.WriteUInt32LittleEndian(page[P.InputLengthOffset..], (uint)input.Length);
-                input.CopyTo(page[P.DataOffset..]);
-                BinaryPrimitives.WriteUInt32LittleEndian(page[P.StateOffset..], P.StateRequest);
-                vcpu.Out(0x0A18, 1, 1); // the AML's doorbell write; synchronous under Xen
-                page = dom.RamPage(mailboxGfn);
-                Assert.Equal(P.StateResponse, BinaryPrimitives.ReadUInt32LittleEndian(page[P.StateOffset..]));
-                int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(page[P.OutputLengthOffset..]);
-                return page.Slice(P.DataOffset, length).ToArray();
-            }
+        // Intel family function 0: functions 0, 4, 5, 6 (a device with labels).
+        Assert.Equal(new byte[] { 0x71 }, mailbox.Call(P.CommandDsm, 1, 0, P.FamilyIntel, []));
+        // _LSI: status 0, 128 KiB, max transfer.
+        var lsi = mailbox.Call(P.CommandLabelInfo, 1, 0, P.FamilyIntel, []);
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(lsi));
+        Assert.Equal(128u * 1024, BinaryPrimitives.ReadUInt32LittleEndian(lsi.AsSpan(4)));
+        // _LSW then the label file on dom0 holds the bytes.
+        byte[] write = [0, 1, 0, 0, 8, 0, 0, 0, .. "XVNDLABL"u8];
+        Assert.Equal(new byte[4], mailbox.Call(P.CommandLabelWrite, 1, 0, P.FamilyIntel, write));
+        byte[] label = File.ReadAllBytes(backend + ".label");
+        Assert.Equal("XVNDLABL"u8.ToArray(), label.AsSpan(0x100, 8).ToArray());
+        // Unknown handle → status 2.
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(mailbox.Call(P.CommandLabelInfo, 9, 0, P.FamilyIntel, [])));
+        // _FIT read at offset 0: status 0 and the FIT = the NFIT `tables` writes, minus its header.
+        var fit = mailbox.Call(P.CommandReadFit, 0, 0, P.FamilyRoot, new byte[4]);
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(fit));
+        var tables = ProcessRunner.XenVnvdimm("tables", "--config", d.File("vm.cfg"), "--out", d.File("t"), "--platform", "xen");
+        Assert.True(tables.ExitCode == 0, tables.ToString());
+        Assert.Equal(File.ReadAllBytes(d.File("t/NFIT.bin"))[40..], fit[4..]);
 
-            // Intel family function 0: functions 0, 4, 5, 6 (a device with labels).
-            Assert.Equal(new byte[] { 0x71 }, Call(P.CommandDsm, 1, 0, P.FamilyIntel, []));
-            // _LSI: status 0, 128 KiB, max transfer.
-            var lsi = Call(P.CommandLabelInfo, 1, 0, P.FamilyIntel, []);
-            Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(lsi));
-            Assert.Equal(128u * 1024, BinaryPrimitives.ReadUInt32LittleEndian(lsi.AsSpan(4)));
-            // _LSW then the label file on dom0 holds the bytes.
-            byte[] write = [0, 1, 0, 0, 8, 0, 0, 0, .. "XVNDLABL"u8];
-            Assert.Equal(new byte[4], Call(P.CommandLabelWrite, 1, 0, P.FamilyIntel, write));
-            byte[] label = File.ReadAllBytes(backend + ".label");
-            Assert.Equal("XVNDLABL"u8.ToArray(), label.AsSpan(0x100, 8).ToArray());
-            // Unknown handle → status 2.
-            Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(Call(P.CommandLabelInfo, 9, 0, P.FamilyIntel, [])));
-            // _FIT read at offset 0: status 0 and the FIT = the NFIT `tables` writes, minus its header.
-            var fit = Call(P.CommandReadFit, 0, 0, P.FamilyRoot, new byte[4]);
-            Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(fit));
-            var tables = ProcessRunner.XenVnvdimm("tables", "--config", d.File("vm.cfg"), "--out", d.File("t"), "--platform", "xen");
-            Assert.True(tables.ExitCode == 0, tables.ToString());
-            Assert.Equal(File.ReadAllBytes(d.File("t/NFIT.bin"))[40..], fit[4..]);
-
-            cts.Cancel();
-            Assert.Equal(0, await run);
-        }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        cts.Cancel();
+        Assert.Equal(0, await run);
     }
 }

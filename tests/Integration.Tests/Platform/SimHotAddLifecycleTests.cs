@@ -25,97 +25,69 @@ public class SimHotAddLifecycleTests
         string a = d.Filled("a.img", 16 << 20), c = d.Filled("c.img", 8 << 20), e = d.Filled("e.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\nvnvdimm_slots = 4\n");
         string sock = d.File("xs.sock"), b = $"/local/domain/0/device-model/{domid}/vnvdimm";
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
+        await using var xs = await XenStoreClient.ConnectAsync(sock);
+        var dom = companion.Domain;
+
+        // After start: one device in the FIT and in the p2m.
+        byte[] fit0 = companion.Mailbox.ReadFit();
+        var spa0 = Assert.Single(NfitParser.ParseFit(fit0).SpaRanges);
+        Assert.Equal((WindowBase, 16UL << 20), (spa0.Base, spa0.Length));
+        AssertMapped(dom, WindowBase, 16 << 20);
+        var p2m0 = P2m(dom);
+
+        // Bad commands: each answered with its reason, each leaving FIT, p2m and devices alone.
+        (string Id, string Command, string Reason)[] bad =
+        [
+            ("nobackend", "add label_size=0", "missing required key 'backend'"),
+            ("nofile", $"add backend={d.File("nope.img")}", $"backend '{d.File("nope.img")}' does not exist"),
+            ("badsize", $"add backend={c}, size=3M", "size 3M is not a multiple of align 2M"),
+            ("toobig", $"add backend={c}, size=16M", "size 16M is larger than backend"),
+            ("label64k", $"add backend={c}, label_size=64K", "label_size 64K is below the 128K minimum"),
+            ("dupslot", $"add backend={c}, slot=0", "slot 0 is already in use"),
+            ("dupbackend", $"add backend={a}", $"backend '{a}' is already mapped in slot 0"),
+            ("remove1", "remove slot=0", "removal is not supported"),
+            ("badverb", "grow slot=0", "unknown command 'grow'"),
+            // A label file that cannot be created fails after the backing was resolved and locked.
+            ("badlabel", $"add backend={c}, label={a}/sub/c.label", $"label file '{a}/sub/c.label' cannot be opened"),
+        ];
+        foreach (var (id, command, reason) in bad)
         {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
-            await using var xs = await XenStoreClient.ConnectAsync(sock);
-            var dom = companion.Domain;
-
-            // After start: one device in the FIT and in the p2m.
-            byte[] fit0 = companion.Mailbox.ReadFit();
-            var spa0 = Assert.Single(NfitParser.ParseFit(fit0).SpaRanges);
-            Assert.Equal((WindowBase, 16UL << 20), (spa0.Base, spa0.Length));
-            AssertMapped(dom, WindowBase, 16 << 20);
-            var p2m0 = P2m(dom);
-
-            // Bad commands: each answered with its reason, each leaving FIT, p2m and devices alone.
-            (string Id, string Command, string Reason)[] bad =
-            [
-                ("nobackend", "add label_size=0", "missing required key 'backend'"),
-                ("nofile", $"add backend={d.File("nope.img")}", $"backend '{d.File("nope.img")}' does not exist"),
-                ("badsize", $"add backend={c}, size=3M", "size 3M is not a multiple of align 2M"),
-                ("toobig", $"add backend={c}, size=16M", "size 16M is larger than backend"),
-                ("label64k", $"add backend={c}, label_size=64K", "label_size 64K is below the 128K minimum"),
-                ("dupslot", $"add backend={c}, slot=0", "slot 0 is already in use"),
-                ("dupbackend", $"add backend={a}", $"backend '{a}' is already mapped in slot 0"),
-                ("remove1", "remove slot=0", "removal is not supported"),
-                ("badverb", "grow slot=0", "unknown command 'grow'"),
-                // A label file that cannot be created fails after the backing was resolved and locked.
-                ("badlabel", $"add backend={c}, label={a}/sub/c.label", $"label file '{a}/sub/c.label' cannot be opened"),
-            ];
-            foreach (var (id, command, reason) in bad)
-            {
-                string result = await CommandAsync(xs, domid, id, command);
-                Assert.StartsWith("error: ", result);
-                Assert.Contains(reason, result);
-                await AssertUnchangedAsync(companion, xs, fit0, p2m0, $"after '{command}'");
-            }
-            // The failed label add released the backing's lock: nobody holds c.img now.
-            using (var probe = BackingResolver.Resolve(c, new BackingOptions { AssumeSpaBase = WindowBase }))
-                Assert.DoesNotContain(probe.Refusals, r => r.Reason == RefusalReason.InUse);
-            Assert.False(File.Exists(d.File("c.img.label")));
-
-            // A command node the guest can write (or read) is refused before the command is looked at.
-            foreach (var (perm, what) in new[] { ($"w{domid}", "writable"), ($"r{domid}", "readable") })
-            {
-                Assert.Equal(0, Xs(sock, "xenstore-chmod", $"{b}/command", "n0", perm).ExitCode);
-                string result = await CommandAsync(xs, domid, $"guest-{what}", $"add backend={c}, label_size=0");
-                Assert.Equal($"error: refusing to act: the command node is {what} by domain {domid} (owner 0); it must be dom0-only", result);
-                Assert.Equal(0, Xs(sock, "xenstore-chmod", $"{b}/command", "n0").ExitCode);
-                await AssertUnchangedAsync(companion, xs, fit0, p2m0, $"with the command node {what} by the guest");
-            }
-
-            // First hot-add (no labels): FIT a strict superset naming the new device, frames in the p2m.
-            var add1 = HotAdd(sock, domid, "--request-id", "add1", $"backend={c}, label_size=0");
-            Assert.True(add1.ExitCode == 0, add1.ToString());
-            Assert.Equal("ok slot=1", add1.Stdout.Trim());
-            ulong gpa1 = Convert.ToUInt64(await xs.ReadStringAsync($"{b}/devices/1/gpa"), 16);
-            Assert.Equal(WindowBase + (16 << 20), gpa1);
-            byte[] fit1 = companion.Mailbox.ReadFit();
-            await AssertGrewAsync(xs, domid, fit0, fit1, slot: 1, gpa1, 8 << 20);
-            AssertMapped(dom, gpa1, 8 << 20);
-            Assert.All(p2m0, r => Assert.Contains(r, P2m(dom)));
-
-            // Second hot-add (with labels): the FIT grows again and the new device answers label calls.
-            var add2 = HotAdd(sock, domid, "--request-id", "add2", $"backend={e}");
-            Assert.True(add2.ExitCode == 0, add2.ToString());
-            Assert.Equal("ok slot=2", add2.Stdout.Trim());
-            ulong gpa2 = Convert.ToUInt64(await xs.ReadStringAsync($"{b}/devices/2/gpa"), 16);
-            Assert.Equal(gpa1 + (8 << 20), gpa2);
-            byte[] fit2 = companion.Mailbox.ReadFit();
-            await AssertGrewAsync(xs, domid, fit1, fit2, slot: 2, gpa2, 8 << 20);
-            AssertMapped(dom, gpa2, 8 << 20);
-            var lsi = companion.Mailbox.Call(P.CommandLabelInfo, 3, 0, P.FamilyIntel, []);
-            Assert.Equal(0u, BitConverter.ToUInt32(lsi, 0));
-            Assert.Equal(128u * 1024, BitConverter.ToUInt32(lsi, 4));
-            Assert.Equal(new[] { "0", "1", "2" }, (await xs.ListAsync($"{b}/devices")).Order());
-
-            // Stop (as SIGTERM): the simulated domain is left with nothing of the companion's, and so is xenstore.
-            Assert.Equal(0, await companion.StopAsync());
-            var left = SimState.Domain(domid);
-            Assert.Empty(left.P2m);
-            Assert.Empty(left.Iomem);
-            Assert.Empty(left.Ram);
-            Assert.Empty(left.IoreqServers);
-            Assert.False(await xs.ExistsAsync(b));
-            Assert.False(File.Exists(SimState.StateFile(domid)));
+            string result = await CommandAsync(xs, domid, id, command);
+            Assert.StartsWith("error: ", result);
+            Assert.Contains(reason, result);
+            await AssertUnchangedAsync(companion, xs, fit0, p2m0, $"after '{command}'");
         }
-        finally
+        // The failed label add released the backing's lock: nobody holds c.img now.
+        using (var probe = BackingResolver.Resolve(c, new BackingOptions { AssumeSpaBase = WindowBase }))
+            Assert.DoesNotContain(probe.Refusals, r => r.Reason == RefusalReason.InUse);
+        Assert.False(File.Exists(d.File("c.img.label")));
+
+        // A command node the guest can write (or read) is refused before the command is looked at.
+        foreach (var (perm, what) in new[] { ($"w{domid}", "writable"), ($"r{domid}", "readable") })
         {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
+            Assert.Equal(0, Xs(sock, "xenstore-chmod", $"{b}/command", "n0", perm).ExitCode);
+            string result = await CommandAsync(xs, domid, $"guest-{what}", $"add backend={c}, label_size=0");
+            Assert.Equal($"error: refusing to act: the command node is {what} by domain {domid} (owner 0); it must be dom0-only", result);
+            Assert.Equal(0, Xs(sock, "xenstore-chmod", $"{b}/command", "n0").ExitCode);
+            await AssertUnchangedAsync(companion, xs, fit0, p2m0, $"with the command node {what} by the guest");
         }
+
+        // First hot-add (no labels): FIT a strict superset naming the new device, frames in the p2m.
+        const ulong gpa1 = WindowBase + (16 << 20);
+        byte[] fit1 = await HotAddAndAssertGrewAsync(sock, companion, xs, "add1", $"backend={c}, label_size=0", slot: 1, gpa1, 8 << 20, fit0);
+        Assert.All(p2m0, r => Assert.Contains(r, P2m(dom)));
+
+        // Second hot-add (with labels): the FIT grows again and the new device answers label calls.
+        await HotAddAndAssertGrewAsync(sock, companion, xs, "add2", $"backend={e}", slot: 2, gpa1 + (8 << 20), 8 << 20, fit1);
+        var lsi = companion.Mailbox.Call(P.CommandLabelInfo, 3, 0, P.FamilyIntel, []);
+        Assert.Equal(0u, BitConverter.ToUInt32(lsi, 0));
+        Assert.Equal(128u * 1024, BitConverter.ToUInt32(lsi, 4));
+        Assert.Equal(new[] { "0", "1", "2" }, (await xs.ListAsync($"{b}/devices")).Order());
+
+        // Stop (as SIGTERM): the simulated domain is left with nothing of the companion's, and so is xenstore.
+        await companion.StopAndAssertNothingLeftAsync(xs);
     }
 
     [Fact]
@@ -126,56 +98,48 @@ public class SimHotAddLifecycleTests
         string a = d.Filled("a.img", 8 << 20), c = d.Filled("c.img", 8 << 20), e = d.Filled("e.img", 8 << 20), g = d.Filled("g.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}, label_size=0' ]\n");
         string sock = d.File("xs.sock"), b = $"/local/domain/0/device-model/{domid}/vnvdimm";
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
+        await using var xs = await XenStoreClient.ConnectAsync(sock);
+        byte[] fit0 = companion.Mailbox.ReadFit();
+
+        // Two toolstack requests at once: both answered, each with its own slot.
+        var first = Task.Run(() => HotAdd(sock, domid, "--request-id", "c1", $"backend={c}, label_size=0"));
+        var second = Task.Run(() => HotAdd(sock, domid, "--request-id", "c2", $"backend={e}, label_size=0"));
+        var results = await Task.WhenAll(first, second);
+        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.ToString()));
+        var slots = results.Select(r => r.Stdout.Trim()).ToList();
+        Assert.Equal(new[] { "ok slot=1", "ok slot=2" }, slots.Order());
+        Assert.Equal(slots[0], await xs.ReadStringAsync($"{b}/result/c1"));
+        Assert.Equal(slots[1], await xs.ReadStringAsync($"{b}/result/c2"));
+        int slotC = slots[0] == "ok slot=1" ? 1 : 2;
+        Assert.Equal(c, await xs.ReadStringAsync($"{b}/devices/{slotC}/backend"));
+        Assert.Equal(e, await xs.ReadStringAsync($"{b}/devices/{3 - slotC}/backend"));
+        var gpas = new List<ulong>();
+        foreach (int slot in new[] { 1, 2 })
         {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
-            await using var xs = await XenStoreClient.ConnectAsync(sock);
-            byte[] fit0 = companion.Mailbox.ReadFit();
-
-            // Two toolstack requests at once: both answered, each with its own slot.
-            var first = Task.Run(() => HotAdd(sock, domid, "--request-id", "c1", $"backend={c}, label_size=0"));
-            var second = Task.Run(() => HotAdd(sock, domid, "--request-id", "c2", $"backend={e}, label_size=0"));
-            var results = await Task.WhenAll(first, second);
-            Assert.All(results, r => Assert.True(r.ExitCode == 0, r.ToString()));
-            var slots = results.Select(r => r.Stdout.Trim()).ToList();
-            Assert.Equal(new[] { "ok slot=1", "ok slot=2" }, slots.Order());
-            Assert.Equal(slots[0], await xs.ReadStringAsync($"{b}/result/c1"));
-            Assert.Equal(slots[1], await xs.ReadStringAsync($"{b}/result/c2"));
-            int slotC = slots[0] == "ok slot=1" ? 1 : 2;
-            Assert.Equal(c, await xs.ReadStringAsync($"{b}/devices/{slotC}/backend"));
-            Assert.Equal(e, await xs.ReadStringAsync($"{b}/devices/{3 - slotC}/backend"));
-            var gpas = new List<ulong>();
-            foreach (int slot in new[] { 1, 2 })
-            {
-                ulong gpa = Convert.ToUInt64(await xs.ReadStringAsync($"{b}/devices/{slot}/gpa"), 16);
-                AssertMapped(companion.Domain, gpa, 8 << 20);
-                gpas.Add(gpa);
-            }
-            Assert.Equal(new[] { WindowBase + (8 << 20), WindowBase + (16 << 20) }, gpas.Order());
-            byte[] fit = companion.Mailbox.ReadFit();
-            var nfit = NfitParser.ParseFit(fit);
-            Assert.All(NfitParser.ParseFit(fit0).Structures, s => Assert.Contains(s, nfit.Structures));
-            Assert.Equal(3, nfit.SpaRanges.Count);
-            Assert.Equal(new uint[] { 1, 2, 3 }, nfit.MemoryDeviceMaps.Select(m => m.DeviceHandle).Order());
-
-            // The same request id again, now with another backend: answered once, executed once.
-            var p2m = P2m(companion.Domain);
-            await xs.WriteAsync($"{b}/command", $"c1 add backend={g}, label_size=0");
-            await WaitForAsync(async () => await xs.ReadStringAsync($"{b}/command") == "", "the repeated command to be consumed");
-            Assert.Equal(slots[0], await xs.ReadStringAsync($"{b}/result/c1"));
-            Assert.False(await xs.ExistsAsync($"{b}/devices/3"));
-            Assert.Equal(fit, companion.Mailbox.ReadFit());
-            Assert.Equal(p2m, P2m(companion.Domain));
-
-            Assert.Equal(0, await companion.StopAsync());
-            Assert.Empty(SimState.Domain(domid).P2m);
+            ulong gpa = Convert.ToUInt64(await xs.ReadStringAsync($"{b}/devices/{slot}/gpa"), 16);
+            AssertMapped(companion.Domain, gpa, 8 << 20);
+            gpas.Add(gpa);
         }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        Assert.Equal(new[] { WindowBase + (8 << 20), WindowBase + (16 << 20) }, gpas.Order());
+        byte[] fit = companion.Mailbox.ReadFit();
+        var nfit = NfitParser.ParseFit(fit);
+        Assert.All(NfitParser.ParseFit(fit0).Structures, s => Assert.Contains(s, nfit.Structures));
+        Assert.Equal(3, nfit.SpaRanges.Count);
+        Assert.Equal(new uint[] { 1, 2, 3 }, nfit.MemoryDeviceMaps.Select(m => m.DeviceHandle).Order());
+
+        // The same request id again, now with another backend: answered once, executed once.
+        var p2m = P2m(companion.Domain);
+        await xs.WriteAsync($"{b}/command", $"c1 add backend={g}, label_size=0");
+        await WaitForAsync(async () => await xs.ReadStringAsync($"{b}/command") == "", "the repeated command to be consumed");
+        Assert.Equal(slots[0], await xs.ReadStringAsync($"{b}/result/c1"));
+        Assert.False(await xs.ExistsAsync($"{b}/devices/3"));
+        Assert.Equal(fit, companion.Mailbox.ReadFit());
+        Assert.Equal(p2m, P2m(companion.Domain));
+
+        Assert.Equal(0, await companion.StopAsync());
+        Assert.Empty(SimState.Domain(domid).P2m);
     }
 
     private static async Task AssertUnchangedAsync(SimCompanion companion, XenStoreClient xs, byte[] fit, List<RangeEntry<P2mTarget>> p2m, string when)
@@ -184,6 +148,23 @@ public class SimHotAddLifecycleTests
         Assert.True(p2m.SequenceEqual(P2m(companion.Domain)), $"the p2m changed {when}");
         var devices = await xs.ListAsync($"{Base(companion.Domain.Domid)}/devices");
         Assert.True(devices.SequenceEqual(["0"]), $"devices/ holds {string.Join(",", devices)} {when}");
+    }
+
+    /// <summary>
+    /// Hot-adds <paramref name="device"/> with the hot-add command line and checks it went to <paramref name="slot"/> at
+    /// <paramref name="gpa"/>: the FIT grew from <paramref name="fitBefore"/> by the device and its frames are mapped. Returns the new FIT.
+    /// </summary>
+    private static async Task<byte[]> HotAddAndAssertGrewAsync(string sock, SimCompanion companion, XenStoreClient xs, string requestId, string device, int slot, ulong gpa, ulong size, byte[] fitBefore)
+    {
+        ushort domid = companion.Domain.Domid;
+        var add = HotAdd(sock, domid, "--request-id", requestId, device);
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Equal($"ok slot={slot}", add.Stdout.Trim());
+        Assert.Equal(gpa, Convert.ToUInt64(await xs.ReadStringAsync($"{Base(domid)}/devices/{slot}/gpa"), 16));
+        byte[] fit = companion.Mailbox.ReadFit();
+        await AssertGrewAsync(xs, domid, fitBefore, fit, slot, gpa, size);
+        AssertMapped(companion.Domain, gpa, size);
+        return fit;
     }
 
     /// <summary>The FIT grew into a strict superset holding the slot's SPA range, memory-device map and control region.</summary>

@@ -22,47 +22,39 @@ public class SimLifecycleTests
         string a = d.Filled("a.img", 32 << 20), c = d.Filled("c.img", 16 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock");
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
-        {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            await using (var admin = await XenStoreClient.ConnectAsync(sock))
-                await admin.ControlAsync("introduce", ["9"]);
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        await using (var admin = await XenStoreClient.ConnectAsync(sock))
+            await admin.ControlAsync("introduce", ["9"]);
 
-            using var run = Start(sock, "run", "--platform", "sim", "--domid", "9", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "-v");
-            var stderr = run.StandardError.ReadToEndAsync();
-            string b = "/local/domain/0/device-model/9/vnvdimm";
-            await WaitFor(() => Read(sock, $"{b}/state") == "running" || run.HasExited, "state=running");
-            if (run.HasExited)
-                Assert.Fail(await stderr);
-            Assert.Equal(run.Id.ToString(), Read(sock, $"{b}/pid"));
-            Assert.Equal("0x100000000", Read(sock, $"{b}/devices/0/gpa"));
-            Assert.Equal((32 << 20).ToString(), Read(sock, $"{b}/devices/0/size"));
-            // xenstore-ls -p prints every node with its permissions: the command node is dom0-only.
-            var ls = ProcessRunner.Run("xenstore-ls", ["-p", b], env: ("XENSTORED_PATH", sock));
-            Assert.Matches("(?m)^command = \"\"[ .]*\\(n0\\)$", ls.Stdout);
+        using var run = Start(sock, "run", "--platform", "sim", "--domid", "9", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "-v");
+        var stderr = run.StandardError.ReadToEndAsync();
+        string b = "/local/domain/0/device-model/9/vnvdimm";
+        await WaitFor(() => Read(sock, $"{b}/state") == "running" || run.HasExited, "state=running");
+        if (run.HasExited)
+            Assert.Fail(await stderr);
+        Assert.Equal(run.Id.ToString(), Read(sock, $"{b}/pid"));
+        Assert.Equal("0x100000000", Read(sock, $"{b}/devices/0/gpa"));
+        Assert.Equal((32 << 20).ToString(), Read(sock, $"{b}/devices/0/size"));
+        // xenstore-ls -p prints every node with its permissions: the command node is dom0-only.
+        var ls = ProcessRunner.Run("xenstore-ls", ["-p", b], env: ("XENSTORED_PATH", sock));
+        Assert.Matches("(?m)^command = \"\"[ .]*\\(n0\\)$", ls.Stdout);
 
-            var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", "9", $"backend={c}, label_size=0"], env: ("XENSTORED_PATH", sock));
-            Assert.True(add.ExitCode == 0, add.ToString());
-            Assert.Equal("ok slot=1", add.Stdout.Trim());
-            Assert.Equal("0x102000000", Read(sock, $"{b}/devices/1/gpa"));
+        var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", "9", $"backend={c}, label_size=0"], env: ("XENSTORED_PATH", sock));
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Equal("ok slot=1", add.Stdout.Trim());
+        Assert.Equal("0x102000000", Read(sock, $"{b}/devices/1/gpa"));
 
-            await using (var admin = await XenStoreClient.ConnectAsync(sock))
-                await admin.ControlAsync("release", ["9"]);
-            Assert.True(run.WaitForExit(30_000), "the companion did not exit after @releaseDomain");
-            string log = await stderr;
-            Assert.True(run.ExitCode == 0, log);
-            Assert.NotEqual(0, ProcessRunner.Run("xenstore-exists", [b], env: ("XENSTORED_PATH", sock)).ExitCode);
-            Assert.Contains("was released: tearing down", log);
-            Assert.Contains("mapped 8192 pages", log);
-            Assert.Contains("p2m holds 0 mapped frames in 0 ranges, 0 ioreq servers", log); // counted from the simulator's p2m
-            // The released domain is gone from the simulator, persisted state and all.
-            Assert.Null(SimState.Hypervisor(9));
-        }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        await using (var admin = await XenStoreClient.ConnectAsync(sock))
+            await admin.ControlAsync("release", ["9"]);
+        Assert.True(run.WaitForExit(30_000), "the companion did not exit after @releaseDomain");
+        string log = await stderr;
+        Assert.True(run.ExitCode == 0, log);
+        Assert.NotEqual(0, ProcessRunner.Run("xenstore-exists", [b], env: ("XENSTORED_PATH", sock)).ExitCode);
+        Assert.Contains("was released: tearing down", log);
+        Assert.Contains("mapped 8192 pages", log);
+        Assert.Contains("p2m holds 0 mapped frames in 0 ranges, 0 ioreq servers", log); // counted from the simulator's p2m
+        // The released domain is gone from the simulator, persisted state and all.
+        Assert.Null(SimState.Hypervisor(9));
     }
 
     [Fact]
@@ -73,21 +65,13 @@ public class SimLifecycleTests
         using (var f = File.Create(a)) f.SetLength(4 << 20); // sparse: a hole Xen must never map
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock");
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
-        {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            var r = ProcessRunner.Run("dotnet", [Dll, "run", "--platform", "sim", "--domid", "4", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000"],
-                env: ("XENSTORED_PATH", sock));
-            Assert.Equal(2, r.ExitCode);
-            Assert.Contains("hole", r.Stderr);
-            Assert.Equal("error", Read(sock, "/local/domain/0/device-model/4/vnvdimm/state"));
-            Assert.Contains("hole", Read(sock, "/local/domain/0/device-model/4/vnvdimm/error"));
-        }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        var r = ProcessRunner.Run("dotnet", [Dll, "run", "--platform", "sim", "--domid", "4", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000"],
+            env: ("XENSTORED_PATH", sock));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("hole", r.Stderr);
+        Assert.Equal("error", Read(sock, "/local/domain/0/device-model/4/vnvdimm/state"));
+        Assert.Contains("hole", Read(sock, "/local/domain/0/device-model/4/vnvdimm/error"));
     }
 
     [Fact]
@@ -98,47 +82,34 @@ public class SimLifecycleTests
         string a = d.Filled("a.img", 16 << 20), c = d.Filled("c.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock"), b = $"/local/domain/0/device-model/{domid}/vnvdimm";
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
-        {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            using var run = Start(sock, "run", "--platform", "sim", "--domid", $"{domid}", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "-v");
-            var stderr = run.StandardError.ReadToEndAsync();
-            await WaitFor(() => Read(sock, $"{b}/state") == "running" || run.HasExited, "state=running");
-            if (run.HasExited)
-                Assert.Fail(await stderr);
-            var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", $"{domid}", $"backend={c}, label_size=0"], env: ("XENSTORED_PATH", sock));
-            Assert.True(add.ExitCode == 0, add.ToString());
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        using var run = Start(sock, "run", "--platform", "sim", "--domid", $"{domid}", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "-v");
+        var stderr = run.StandardError.ReadToEndAsync();
+        await WaitFor(() => Read(sock, $"{b}/state") == "running" || run.HasExited, "state=running");
+        if (run.HasExited)
+            Assert.Fail(await stderr);
+        var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", $"{domid}", $"backend={c}, label_size=0"], env: ("XENSTORED_PATH", sock));
+        Assert.True(add.ExitCode == 0, add.ToString());
 
-            // Serving: both devices' frames, the mailbox page and the ioreq server are in the simulated domain.
-            var serving = SimState.Domain(domid);
-            Assert.Equal((24UL << 20) >> 12, serving.P2m.Where(e => e.Type is P2mType.MmioDirect or P2mType.Pmem).Aggregate(0UL, (n, e) => n + e.Count));
-            Assert.Equal(0xFE000UL, Assert.Single(serving.Ram).Gfn);
-            Assert.Single(serving.IoreqServers);
-            Assert.NotEmpty(serving.Iomem);
-            Assert.True(File.Exists(SimState.StateFile(domid)));
+        // Serving: both devices' frames, the mailbox page and the ioreq server are in the simulated domain.
+        var serving = SimState.Domain(domid);
+        Assert.Equal((24UL << 20) >> 12, serving.P2m.Where(e => e.Type is P2mType.MmioDirect or P2mType.Pmem).Aggregate(0UL, (n, e) => n + e.Count));
+        Assert.Equal(0xFE000UL, Assert.Single(serving.Ram).Gfn);
+        Assert.Single(serving.IoreqServers);
+        Assert.NotEmpty(serving.Iomem);
+        Assert.True(File.Exists(SimState.StateFile(domid)));
 
-            Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", $"{run.Id}"]).ExitCode);
-            Assert.True(run.WaitForExit(60_000), "the companion did not exit after SIGTERM");
-            string log = await stderr;
-            Assert.True(run.ExitCode == 0, log);
+        Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", $"{run.Id}"]).ExitCode);
+        Assert.True(run.WaitForExit(60_000), "the companion did not exit after SIGTERM");
+        string log = await stderr;
+        Assert.True(run.ExitCode == 0, log);
 
-            // SIGTERM is not the domain's death: the domain lives on, with nothing of the companion's left in it.
-            var left = SimState.Domain(domid);
-            Assert.Empty(left.P2m);
-            Assert.Empty(left.Iomem);
-            Assert.Empty(left.Ram);
-            Assert.Empty(left.IoreqServers);
-            // xenstore: the companion's subtree is gone (libxl owns device-model/<domid> itself).
-            Assert.NotEqual(0, ProcessRunner.Run("xenstore-exists", [b], env: ("XENSTORED_PATH", sock)).ExitCode);
-            Assert.False(File.Exists(SimState.StateFile(domid)));
-            Assert.Contains("stopping: tearing down", log);
-            Assert.Contains($"removed {b} from xenstore", log);
-        }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        // SIGTERM is not the domain's death: the domain lives on, with nothing of the companion's left in it.
+        SimState.AssertCompanionLeftNothing(domid);
+        // xenstore: the companion's subtree is gone (libxl owns device-model/<domid> itself).
+        Assert.NotEqual(0, ProcessRunner.Run("xenstore-exists", [b], env: ("XENSTORED_PATH", sock)).ExitCode);
+        Assert.Contains("stopping: tearing down", log);
+        Assert.Contains($"removed {b} from xenstore", log);
     }
 
     [Fact]
@@ -148,27 +119,19 @@ public class SimLifecycleTests
         string a = d.Filled("a.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock");
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
-        {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            string[] args = [Dll, "run", "--platform", "sim", "--domid", "3", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000"];
-            using var first = Start(sock, args[1..]);
-            await WaitFor(() => Read(sock, "/local/domain/0/device-model/3/vnvdimm/state") == "running" || first.HasExited, "first companion");
-            Assert.False(first.HasExited);
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        string[] args = [Dll, "run", "--platform", "sim", "--domid", "3", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000"];
+        using var first = Start(sock, args[1..]);
+        await WaitFor(() => Read(sock, "/local/domain/0/device-model/3/vnvdimm/state") == "running" || first.HasExited, "first companion");
+        Assert.False(first.HasExited);
 
-            var second = ProcessRunner.Run("dotnet", args, env: ("XENSTORED_PATH", sock));
-            Assert.Equal(2, second.ExitCode);
-            Assert.Contains($"domain 3 is already served by a running companion (pid={first.Id}, platform=sim", second.Stderr);
-            Assert.Equal("running", Read(sock, "/local/domain/0/device-model/3/vnvdimm/state")); // untouched
-            Assert.Equal(first.Id.ToString(), Read(sock, "/local/domain/0/device-model/3/vnvdimm/pid"));
-            Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", $"{first.Id}"]).ExitCode);
-            Assert.True(first.WaitForExit(60_000), "the first companion did not stop on SIGTERM");
-        }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        var second = ProcessRunner.Run("dotnet", args, env: ("XENSTORED_PATH", sock));
+        Assert.Equal(2, second.ExitCode);
+        Assert.Contains($"domain 3 is already served by a running companion (pid={first.Id}, platform=sim", second.Stderr);
+        Assert.Equal("running", Read(sock, "/local/domain/0/device-model/3/vnvdimm/state")); // untouched
+        Assert.Equal(first.Id.ToString(), Read(sock, "/local/domain/0/device-model/3/vnvdimm/pid"));
+        Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", $"{first.Id}"]).ExitCode);
+        Assert.True(first.WaitForExit(60_000), "the first companion did not stop on SIGTERM");
     }
 
     [Fact]
@@ -178,22 +141,14 @@ public class SimLifecycleTests
         string a = d.Filled("a.img", 8 << 20), c = d.Filled("c.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
         string sock = d.File("xs.sock");
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
-        {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            using var run = Start(sock, "run", "--platform", "sim", "--domid", "6", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "--restrict");
-            await WaitFor(() => Read(sock, "/local/domain/0/device-model/6/vnvdimm/state") == "running" || run.HasExited, "restricted companion");
-            Assert.False(run.HasExited);
-            var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", "6", $"backend={c}"], env: ("XENSTORED_PATH", sock));
-            Assert.Equal(1, add.ExitCode);
-            Assert.Contains("runs with --restrict", add.Stdout);
-            run.Kill();
-        }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        using var run = Start(sock, "run", "--platform", "sim", "--domid", "6", "--config", d.File("vm.cfg"), "--assume-spa-base", "0x100000000", "--restrict");
+        await WaitFor(() => Read(sock, "/local/domain/0/device-model/6/vnvdimm/state") == "running" || run.HasExited, "restricted companion");
+        Assert.False(run.HasExited);
+        var add = ProcessRunner.Run("dotnet", [Dll, "hot-add", "--domid", "6", $"backend={c}"], env: ("XENSTORED_PATH", sock));
+        Assert.Equal(1, add.ExitCode);
+        Assert.Contains("runs with --restrict", add.Stdout);
+        run.Kill();
     }
 
     private static string Read(string sock, string path) =>

@@ -31,53 +31,45 @@ public class XlWorkflowTests
         File.WriteAllText(d.File("g1.cfg"), $"name = \"g1\"\ntype = \"hvm\"\nmemory = 512\nvnvdimms = [ 'backend={backend}' ]\n");
         File.WriteAllText(d.File("xl"), FakeXl);
         string sock = d.File("xs.sock"), log = d.File("xl.log");
-        using var xenstored = Start(null, "xenstored", "--socket", sock);
-        try
+        using var xenstored = await EmbeddedXenstored.StartAsync(sock);
+        var env = new[]
         {
-            await WaitFor(() => File.Exists(sock), "xenstored");
-            var env = new[]
-            {
-                ("XENSTORED_PATH", sock), ("XL", $"bash {d.File("xl")}"), ("FAKE_XL_LOG", log),
-                ("XEN_VNVDIMM", $"dotnet {Dll}"), ("XL_VNVDIMM_DIR", d.File("state")),
-                ("XL_VNVDIMM_PLATFORM", "sim"), ("XL_VNVDIMM_RUN_ARGS", "--assume-spa-base 0x100000000"),
-                ("XL_VNVDIMM_TIMEOUT", "5"),
-            };
-            string script = Path.Combine(GuestRunner.RepoRoot, "scripts", "xl-vnvdimm");
+            ("XENSTORED_PATH", sock), ("XL", $"bash {d.File("xl")}"), ("FAKE_XL_LOG", log),
+            ("XEN_VNVDIMM", $"dotnet {Dll}"), ("XL_VNVDIMM_DIR", d.File("state")),
+            ("XL_VNVDIMM_PLATFORM", "sim"), ("XL_VNVDIMM_RUN_ARGS", "--assume-spa-base 0x100000000"),
+            ("XL_VNVDIMM_TIMEOUT", "5"),
+        };
+        string script = Path.Combine(GuestRunner.RepoRoot, "scripts", "xl-vnvdimm");
 
-            var create = ProcessRunner.Run("bash", [script, "create", d.File("g1.cfg")], envs: env);
-            Assert.True(create.ExitCode == 0, create.ToString());
-            string firmware = d.File("state/g1/tables/acpi_firmware.bin");
-            var calls = File.ReadAllLines(log);
-            Assert.Equal($"xl create -p {d.File("g1.cfg")} acpi_firmware=\"{firmware}\"", calls[0]);
-            Assert.Equal("xl domid g1", calls[1]);
-            Assert.Equal("xl unpause 5", calls[2]);
-            Assert.Equal("state-at-unpause running", calls[3]);
-            byte[] fw = File.ReadAllBytes(firmware);
-            Assert.Equal("SSDT", System.Text.Encoding.ASCII.GetString(fw, 0, 4));
-            int ssdtLength = BitConverter.ToInt32(fw, 4);
-            Assert.Equal("NFIT", System.Text.Encoding.ASCII.GetString(fw, ssdtLength, 4));
-            int pid = int.Parse(File.ReadAllText(d.File("state/g1/companion.pid")));
+        var create = ProcessRunner.Run("bash", [script, "create", d.File("g1.cfg")], envs: env);
+        Assert.True(create.ExitCode == 0, create.ToString());
+        string firmware = d.File("state/g1/tables/acpi_firmware.bin");
+        var calls = File.ReadAllLines(log);
+        Assert.Equal($"xl create -p {d.File("g1.cfg")} acpi_firmware=\"{firmware}\"", calls[0]);
+        Assert.Equal("xl domid g1", calls[1]);
+        Assert.Equal("xl unpause 5", calls[2]);
+        Assert.Equal("state-at-unpause running", calls[3]);
+        byte[] fw = File.ReadAllBytes(firmware);
+        Assert.Equal("SSDT", System.Text.Encoding.ASCII.GetString(fw, 0, 4));
+        int ssdtLength = BitConverter.ToInt32(fw, 4);
+        Assert.Equal("NFIT", System.Text.Encoding.ASCII.GetString(fw, ssdtLength, 4));
+        int pid = int.Parse(File.ReadAllText(d.File("state/g1/companion.pid")));
 
-            var destroy = ProcessRunner.Run("bash", [script, "destroy", "g1"], envs: env);
-            Assert.True(destroy.ExitCode == 0, destroy.ToString());
-            Assert.Equal("xl destroy g1", File.ReadAllLines(log)[^1]);
-            Assert.False(File.Exists(d.File("state/g1/companion.pid")));
-            Assert.Throws<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(pid));
-            await using var xs = await XenStoreClient.ConnectAsync(sock);
-            // A clean exit leaves no companion nodes (libxl removes device-model/5 itself when it destroys the domain).
-            Assert.False(await xs.ExistsAsync("/local/domain/0/device-model/5/vnvdimm"));
+        var destroy = ProcessRunner.Run("bash", [script, "destroy", "g1"], envs: env);
+        Assert.True(destroy.ExitCode == 0, destroy.ToString());
+        Assert.Equal("xl destroy g1", File.ReadAllLines(log)[^1]);
+        Assert.False(File.Exists(d.File("state/g1/companion.pid")));
+        Assert.Throws<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(pid));
+        await using var xs = await XenStoreClient.ConnectAsync(sock);
+        // A clean exit leaves no companion nodes (libxl removes device-model/5 itself when it destroys the domain).
+        Assert.False(await xs.ExistsAsync("/local/domain/0/device-model/5/vnvdimm"));
 
-            // A bad vnvdimms= stops before any domain is created.
-            File.WriteAllText(d.File("bad.cfg"), $"name = \"bad\"\nvnvdimms = [ 'backend={backend}, size=3M' ]\n");
-            int before = File.ReadAllLines(log).Length;
-            var bad = ProcessRunner.Run("bash", [script, "create", d.File("bad.cfg")], envs: env);
-            Assert.NotEqual(0, bad.ExitCode);
-            Assert.Contains("size 3M is not a multiple of align 2M", bad.Stderr);
-            Assert.Equal(before, File.ReadAllLines(log).Length);
-        }
-        finally
-        {
-            if (!xenstored.HasExited) xenstored.Kill(entireProcessTree: true);
-        }
+        // A bad vnvdimms= stops before any domain is created.
+        File.WriteAllText(d.File("bad.cfg"), $"name = \"bad\"\nvnvdimms = [ 'backend={backend}, size=3M' ]\n");
+        int before = File.ReadAllLines(log).Length;
+        var bad = ProcessRunner.Run("bash", [script, "create", d.File("bad.cfg")], envs: env);
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("size 3M is not a multiple of align 2M", bad.Stderr);
+        Assert.Equal(before, File.ReadAllLines(log).Length);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using XenVnvdimm.DeviceModel.Platforms.Xen;
 using XenVnvdimm.DeviceModel.Xen.Sim;
+using XenVnvdimm.XenStore.Client;
 
 namespace XenVnvdimm.Tests.Integration;
 
@@ -50,6 +51,14 @@ internal sealed class SimCompanion : IDisposable
     {
         _cts.Cancel();
         return await Run;
+    }
+
+    /// <summary>Stops it as SIGTERM does and asserts a clean exit that left nothing behind: not in the domain, not in xenstore, no state file.</summary>
+    public async Task StopAndAssertNothingLeftAsync(XenStoreClient xs)
+    {
+        Assert.Equal(0, await StopAsync());
+        SimState.AssertCompanionLeftNothing(Domain.Domid);
+        Assert.False(await xs.ExistsAsync($"/local/domain/0/device-model/{Domain.Domid}/vnvdimm"));
     }
 
     public void Dispose() => _cts.Dispose();

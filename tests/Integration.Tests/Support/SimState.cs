@@ -21,4 +21,15 @@ internal static class SimState
         Assert.True(hv is not null, $"no persisted simulated hypervisor for dom{domid} in {Directory}");
         return Assert.Single(hv.Domains, d => d.Domid == domid);
     }
+
+    /// <summary>Asserts the companion of <paramref name="domid"/> left nothing behind: no frames, iomem, RAM page or ioreq server in the persisted domain, and no state file.</summary>
+    public static void AssertCompanionLeftNothing(ushort domid)
+    {
+        var left = Domain(domid);
+        Assert.Empty(left.P2m);
+        Assert.Empty(left.Iomem);
+        Assert.Empty(left.Ram);
+        Assert.Empty(left.IoreqServers);
+        Assert.False(File.Exists(StateFile(domid)));
+    }
 }
