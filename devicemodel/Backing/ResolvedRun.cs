@@ -5,7 +5,7 @@ namespace XenVnvdimm.DeviceModel.Backing;
 /// <summary>
 /// A physically contiguous piece of a backing: <paramref name="Length"/> bytes at file offset
 /// <paramref name="FileOffset"/> stored at byte <paramref name="DeviceOffset"/> of the whole block
-/// device (partition start included). 24 bytes, so a scatter list costs 24 bytes per run.
+/// device (partition start included). 24 bytes; <see cref="RunList"/> stores runs in fewer.
 /// </summary>
 /// <param name="FileOffset">Offset in the backing file (0 for devices).</param>
 /// <param name="DeviceOffset">Offset on the whole disk or dax device.</param>

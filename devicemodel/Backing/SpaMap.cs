@@ -21,13 +21,22 @@ public sealed record SpaMap(ulong DeviceSpaBase, ulong WindowStart, ulong Window
     public static SpaMap Assumed(ulong spaBase, ulong deviceSize)
         => new(spaBase, spaBase, spaBase + deviceSize, spaBase);
 
-    /// <summary>The refusal for a run that leaves the window, or null when it fits.</summary>
-    public Refusal? Check(in ResolvedRun run)
+    /// <summary>True when <paramref name="run"/> lies inside the window.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public bool Fits(in ResolvedRun run)
     {
         ulong spa = run.Spa(DeviceSpaBase);
         ulong end = spa + run.Length;
-        if (spa >= WindowStart && end <= WindowEnd && end >= spa)
+        return spa >= WindowStart && end <= WindowEnd && end >= spa;
+    }
+
+    /// <summary>The refusal for a run that leaves the window, or null when it fits.</summary>
+    public Refusal? Check(in ResolvedRun run)
+    {
+        if (Fits(run))
             return null;
+        ulong spa = run.Spa(DeviceSpaBase);
+        ulong end = spa + run.Length;
         ulong fileEnd = run.FileOffset + run.Length;
         if (spa < WindowStart && end > MetadataStart)
             return new Refusal(RefusalReason.Metadata, run.FileOffset, fileEnd,

@@ -6,12 +6,13 @@ namespace XenVnvdimm.DeviceModel.Backing.Extents;
 internal static class ExtentPump
 {
     // A resolution is usually the process's only pass over millions of extents: waiting for tiered
-    // compilation to promote the loop would leave most of it running unoptimized code.
+    // compilation to promote the loop would leave most of it running unoptimized code. The batch
+    // loop (RunBuilder.Add of a span) is marked the same way.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(FiemapReader reader, RunBuilder builder)
     {
-        while (reader.TryNext(out var e))
-            builder.Add(e);
+        for (var batch = reader.NextBatch(); !batch.IsEmpty; batch = reader.NextBatch())
+            builder.Add(batch);
         builder.Finish();
     }
 }

@@ -42,7 +42,6 @@ internal sealed unsafe class FiemapReader : IDisposable
     public int Calls { get; private set; }
 
     /// <summary>Returns the next extent in file order, or false once the range is exhausted.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool TryNext(out FileExtent extent)
     {
         if (_index >= _mapped && !Refill())
@@ -50,16 +49,27 @@ internal sealed unsafe class FiemapReader : IDisposable
             extent = default;
             return false;
         }
-        var e = (FiemapExtent*)((byte*)_buffer + Fiemap.HeaderSize) + _index++;
+        var e = Extents + _index++;
         extent = new FileExtent(e->fe_logical, e->fe_physical, e->fe_length, e->fe_flags);
-        if ((e->fe_flags & Fiemap.FIEMAP_EXTENT_LAST) != 0)
-            _sawLast = true;
-        ulong end = e->fe_logical + e->fe_length;
-        if (end > _next)
-            _next = end;
         return true;
     }
 
+    /// <summary>
+    /// The extents of the current batch not yet returned, fetching the next batch when none are
+    /// left; empty once the range is exhausted. The span is valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<FiemapExtent> NextBatch()
+    {
+        if (_index >= _mapped && !Refill())
+            return default;
+        var batch = new ReadOnlySpan<FiemapExtent>(Extents + _index, _mapped - _index);
+        _index = _mapped;
+        return batch;
+    }
+
+    private FiemapExtent* Extents => (FiemapExtent*)((byte*)_buffer + sizeof(FiemapHeader));
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private bool Refill()
     {
         ObjectDisposedException.ThrowIf(_buffer is null, this);
@@ -79,10 +89,25 @@ internal sealed unsafe class FiemapReader : IDisposable
         _index = 0;
         if (_mapped > 0)
         {
-            var last = (FiemapExtent*)((byte*)_buffer + Fiemap.HeaderSize) + (_mapped - 1);
+            var last = Extents + (_mapped - 1);
             // A batch that ends where it began would be asked for again forever.
             if (last->fe_logical + last->fe_length <= start && (last->fe_flags & Fiemap.FIEMAP_EXTENT_LAST) == 0)
                 throw new IOException($"FIEMAP {_file.Path}: no progress past file offset 0x{start:x}");
+            // Where the next batch starts, and whether this one holds the file's last extent: taken
+            // over the whole batch at once, while it is still in the cache.
+            var e = Extents;
+            ulong next = _next;
+            uint flags = 0;
+            for (int i = 0; i < _mapped; i++)
+            {
+                ulong end = e[i].fe_logical + e[i].fe_length;
+                if (end > next)
+                    next = end;
+                flags |= e[i].fe_flags;
+            }
+            _next = next;
+            if ((flags & Fiemap.FIEMAP_EXTENT_LAST) != 0)
+                _sawLast = true;
         }
         return _mapped > 0;
     }

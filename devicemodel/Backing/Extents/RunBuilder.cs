@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using XenVnvdimm.DeviceModel.Backing.Kernel;
+
 namespace XenVnvdimm.DeviceModel.Backing.Extents;
 
 /// <summary>
@@ -11,6 +14,9 @@ internal sealed class RunBuilder
     private readonly ulong _size;
     private readonly ulong _deviceBase;
     private readonly IRunSink _sink;
+    // The two sinks of a resolution, called directly rather than through the interface.
+    private readonly RunList? _list;
+    private readonly RunComparer? _comparer;
     private readonly RefusalList _refusals;
     private ulong _pos;
     private ulong _runFile, _runDevice, _runLength;
@@ -24,6 +30,8 @@ internal sealed class RunBuilder
         _size = size;
         _deviceBase = deviceBase;
         _sink = sink;
+        _list = sink as RunList;
+        _comparer = sink as RunComparer;
         _refusals = refusals;
     }
 
@@ -33,8 +41,49 @@ internal sealed class RunBuilder
     /// <summary>Runs emitted.</summary>
     public long Runs { get; private set; }
 
+    /// <summary>
+    /// Feeds a batch of kernel records, in increasing file order. The common record (mappable flags,
+    /// page aligned, starting where the previous one ended) is handled here with the builder's state
+    /// in registers; any other goes through <see cref="Add(in FileExtent)"/>, so the rules live there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Add(ReadOnlySpan<FiemapExtent> batch)
+    {
+        ulong size = _size, deviceBase = _deviceBase, pos = _pos;
+        ulong runFile = _runFile, runDevice = _runDevice, runLength = _runLength;
+        long extents = Extents;
+        foreach (ref readonly var x in batch)
+        {
+            ulong start = x.fe_logical;
+            if (start >= size)
+                continue; // preallocated beyond EOF: never mapped
+            ulong physical = x.fe_physical;
+            ulong end = Math.Min(start + x.fe_length, size);
+            if (start == pos && (x.fe_flags & ~ExtentFlags.Harmless) == 0 && ((start | physical | (end - start)) & (Page - 1)) == 0)
+            {
+                extents++;
+                ulong device = deviceBase + physical;
+                if (runLength != 0 && runFile + runLength == start && runDevice + runLength == device)
+                {
+                    runLength += end - start;
+                }
+                else
+                {
+                    if (runLength != 0)
+                        Emit(runFile, runDevice, runLength);
+                    (runFile, runDevice, runLength) = (start, device, end - start);
+                }
+                pos = end;
+                continue;
+            }
+            (_pos, _runFile, _runDevice, _runLength, Extents) = (pos, runFile, runDevice, runLength, extents);
+            Add(new FileExtent(start, physical, x.fe_length, x.fe_flags));
+            (pos, runFile, runDevice, runLength, extents) = (_pos, _runFile, _runDevice, _runLength, Extents);
+        }
+        (_pos, _runFile, _runDevice, _runLength, Extents) = (pos, runFile, runDevice, runLength, extents);
+    }
+
     /// <summary>Feeds the next extent; extents must come in increasing file order.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Add(in FileExtent e)
     {
         if (e.Logical >= _size)
@@ -94,8 +143,20 @@ internal sealed class RunBuilder
     {
         if (_runLength == 0)
             return;
-        _sink.Add(new ResolvedRun(_runFile, _runDevice, _runLength));
-        Runs++;
+        Emit(_runFile, _runDevice, _runLength);
         _runLength = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Emit(ulong file, ulong device, ulong length)
+    {
+        var run = new ResolvedRun(file, device, length);
+        if (_list is { } list)
+            list.Add(run);
+        else if (_comparer is { } comparer)
+            comparer.Add(run);
+        else
+            _sink.Add(run);
+        Runs++;
     }
 }
