@@ -4,9 +4,10 @@ using ELFSharp.ELF.Segments;
 namespace XenVnvdimm.DeviceModel.Verify;
 
 /// <summary>
-/// A guest memory dump in ELF core format (QEMU's <c>dump-guest-memory</c>, or a Xen core):
-/// the PT_LOAD segments map guest-physical addresses (p_paddr) to file offsets. ELFSharp reads
-/// the headers; the bytes are streamed from the file so cores of any size can be checked.
+/// A guest memory dump in ELF core format: QEMU's <c>dump-guest-memory</c> (PT_LOAD segments map
+/// guest-physical addresses, p_paddr, to file offsets) or <c>xl dump-core</c> (see
+/// <see cref="XenCoreSections"/>). ELFSharp reads the headers; the bytes are streamed from the file
+/// so cores of any size can be checked.
 /// </summary>
 internal sealed class GuestCore : IDisposable
 {
@@ -34,6 +35,9 @@ internal sealed class GuestCore : IDisposable
                 .Select(s => (s.PhysicalAddress, (ulong)s.Offset, (ulong)s.FileSize))
                 .OrderBy(s => s.PhysicalAddress)
                 .ToList();
+            // xl dump-core writes sections, not program headers (Xen's docs/misc/dump-core-format.txt)
+            if (segments.Count == 0)
+                segments = XenCoreSections.Segments(path, elf);
             return new GuestCore(path, segments);
         }
     }
