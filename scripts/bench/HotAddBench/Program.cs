@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using XenVnvdimm.DeviceModel.Platforms.Qemu;
 using XenVnvdimm.XenStore.Client;
 
 // Timing driver for scripts/bench-hotadd (issue 5). Every wait has a deadline: a dead companion,
@@ -40,7 +41,7 @@ try
         default: throw new BenchFailure($"unknown mode '{opts.Mode}' (sim, guest, qemu)");
     }
 }
-catch (Exception e) when (e is BenchFailure or OperationCanceledException or IOException or XenVnvdimm.XenStore.XenStoreException or XenVnvdimm.XenStore.XenStoreConnectionException or TimeoutException or SocketException)
+catch (Exception e) when (e is BenchFailure or InvalidOperationException or OperationCanceledException or IOException or XenVnvdimm.XenStore.XenStoreException or XenVnvdimm.XenStore.XenStoreConnectionException or TimeoutException or SocketException)
 {
     Console.Error.WriteLine($"hotadd-bench {opts.Mode}: FAILED: {(e is OperationCanceledException ? "timed out" : e.Message)}");
     Flush();
@@ -211,18 +212,20 @@ async Task QemuPeer()
         if (guest.HasExited)
             throw new BenchFailure($"the guest exited early ({guest.ExitCode}): {Tail(await stderr)}{Tail(Read(console))}");
         double bootSeconds = Stopwatch.GetElapsedTime(boot).TotalSeconds;
-        await using var qmp = await Qmp.ConnectAsync(qmpPath);
+        // the companion's own QMP client drives the peer: QMP is QEMU's protocol, not ours
+        using var qmpDeadline = new CancellationTokenSource(TimeSpan.FromSeconds(timeout));
+        await using var qmp = await QmpClient.ConnectAsync(qmpPath, TimeSpan.FromSeconds(30), qmpDeadline.Token);
         var toReturn = new List<double>();
         var toGuest = new List<double>();
         for (int i = 0; i < backings.Count; i++)
         {
             long size = new FileInfo(backings[i]).Length;
             long t0 = Stopwatch.GetTimestamp();
-            await qmp.ExecuteAsync("object-add", JsonSerializer.Serialize(new Dictionary<string, object>
+            await qmp.ExecuteAsync("object-add", qmpDeadline.Token, JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["qom-type"] = "memory-backend-file", ["id"] = $"hp{i}", ["mem-path"] = backings[i], ["size"] = size, ["share"] = true,
             }));
-            await qmp.ExecuteAsync("device_add", JsonSerializer.Serialize(new Dictionary<string, object> { ["driver"] = "nvdimm", ["id"] = $"hpd{i}", ["memdev"] = $"hp{i}" }));
+            await qmp.ExecuteAsync("device_add", qmpDeadline.Token, JsonSerializer.Serialize(new Dictionary<string, object> { ["driver"] = "nvdimm", ["id"] = $"hpd{i}", ["memdev"] = $"hp{i}" }));
             toReturn.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             string marker = $"XVND-SEEN-{i + 1}";
             await WaitUntil(() => Marker(backings[i], marker) || guest.HasExited, $"/dev/pmem{i + 1} in the guest ({marker} in {backings[i]})", 180, pollMs: 2);
@@ -388,57 +391,3 @@ internal static class Stats
     }
 }
 
-/// <summary>A minimal QMP client for the peer: greeting, capabilities, one command at a time.</summary>
-internal sealed class Qmp : IAsyncDisposable
-{
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
-    private readonly StreamReader _reader;
-
-    private Qmp(Socket socket)
-    {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: false);
-        _reader = new StreamReader(_stream, Encoding.UTF8);
-    }
-
-    /// <summary>Connects (QEMU has created the socket by the time the guest runs its script).</summary>
-    public static async Task<Qmp> ConnectAsync(string path)
-    {
-        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await s.ConnectAsync(new UnixDomainSocketEndPoint(path), cts.Token);
-        var q = new Qmp(s);
-        await q.ReadAsync(cts.Token); // greeting
-        await q.ExecuteAsync("qmp_capabilities", null);
-        return q;
-    }
-
-    /// <summary>Runs a command; a QMP error fails the benchmark.</summary>
-    public async Task ExecuteAsync(string command, string? argumentsJson)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        string line = argumentsJson is null ? $"{{\"execute\":\"{command}\"}}\n" : $"{{\"execute\":\"{command}\",\"arguments\":{argumentsJson}}}\n";
-        await _stream.WriteAsync(Encoding.UTF8.GetBytes(line), cts.Token);
-        while (true)
-        {
-            using var reply = await ReadAsync(cts.Token);
-            if (reply.RootElement.TryGetProperty("return", out _))
-                return;
-            if (reply.RootElement.TryGetProperty("error", out var err))
-                throw new BenchFailure($"QMP {command}: {err}");
-        }
-    }
-
-    private async Task<JsonDocument> ReadAsync(CancellationToken cancel) =>
-        JsonDocument.Parse(await _reader.ReadLineAsync(cancel) ?? throw new BenchFailure("QMP connection closed"));
-
-    /// <inheritdoc/>
-    public ValueTask DisposeAsync()
-    {
-        _reader.Dispose();
-        _stream.Dispose();
-        _socket.Dispose();
-        return ValueTask.CompletedTask;
-    }
-}

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net.Sockets;
-using System.Text;
+using XenVnvdimm.DeviceModel.Platforms.Qemu;
 
 namespace XenVnvdimm.Tests.Integration;
 
@@ -48,10 +47,11 @@ public class VerifyCoreTests
             }
 
             string core = d.File("guest.core");
-            await using (var qmp = await Qmp.ConnectAsync(Path.Combine(runDir, "qmp.sock")))
+            using (var qmpDeadline = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
+            await using (var qmp = await QmpClient.ConnectAsync(Path.Combine(runDir, "qmp.sock"), TimeSpan.FromSeconds(30), qmpDeadline.Token))
             {
-                await qmp.ExecuteAsync($"{{\"execute\":\"dump-guest-memory\",\"arguments\":{{\"paging\":false,\"protocol\":\"file:{core}\"}}}}");
-                await qmp.ExecuteAsync("{\"execute\":\"quit\"}");
+                await qmp.ExecuteAsync("dump-guest-memory", qmpDeadline.Token, $"{{\"paging\":false,\"protocol\":\"file:{core}\"}}");
+                await qmp.ExecuteAsync("quit", qmpDeadline.Token);
             }
             await run.WaitForExitAsync();
 
@@ -84,47 +84,5 @@ public class VerifyCoreTests
         if (!p.HasExited)
             p.Kill(entireProcessTree: true);
         return $"{await stdout}\n{await stderr}";
-    }
-
-    /// <summary>Just enough QMP for the test: greeting, capabilities, commands answered in order.</summary>
-    private sealed class Qmp : IAsyncDisposable
-    {
-        private readonly Socket _socket;
-        private readonly StreamReader _reader;
-
-        private Qmp(Socket s)
-        {
-            _socket = s;
-            _reader = new StreamReader(new NetworkStream(s), Encoding.UTF8);
-        }
-
-        public static async Task<Qmp> ConnectAsync(string path)
-        {
-            var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await s.ConnectAsync(new UnixDomainSocketEndPoint(path));
-            var q = new Qmp(s);
-            await q._reader.ReadLineAsync();
-            await q.ExecuteAsync("{\"execute\":\"qmp_capabilities\"}");
-            return q;
-        }
-
-        public async Task ExecuteAsync(string json)
-        {
-            await _socket.SendAsync(Encoding.UTF8.GetBytes(json + "\n"));
-            while (true)
-            {
-                string line = await _reader.ReadLineAsync() ?? throw new IOException("QMP closed");
-                if (line.Contains("\"return\""))
-                    return;
-                Assert.DoesNotContain("\"error\"", line);
-            }
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _reader.Dispose();
-            _socket.Dispose();
-            return ValueTask.CompletedTask;
-        }
     }
 }
