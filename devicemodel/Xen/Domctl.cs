@@ -71,7 +71,7 @@ internal sealed unsafe class Domctl : IDisposable
     private long IssueWith(ref xen_domctl domctl, uint version)
     {
         domctl.interface_version = version;
-        var shared = (xen_domctl*)_buffer.Address;
+        var shared = _buffer.Cleared<xen_domctl>();
         *shared = domctl;
         long rc = _privcmd.Hypercall(XenConstants.__HYPERVISOR_domctl, (ulong)shared);
         domctl = *shared;

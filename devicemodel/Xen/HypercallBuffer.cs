@@ -25,6 +25,18 @@ internal sealed unsafe class HypercallBuffer : IDisposable
     /// <summary>Size in bytes (whole pages).</summary>
     public nuint Length { get; }
 
+    /// <summary>
+    /// The start of the buffer as a <typeparamref name="T"/>, its bytes zeroed first: a struct assignment
+    /// may copy field by field, and Xen reads whole structs, so padding must not carry a previous call's bytes.
+    /// </summary>
+    public T* Cleared<T>() where T : unmanaged
+    {
+        if ((nuint)sizeof(T) > Length)
+            throw new ArgumentOutOfRangeException(nameof(T), $"{typeof(T).Name} does not fit a {Length}-byte hypercall buffer");
+        new Span<byte>(Address, sizeof(T)).Clear();
+        return (T*)Address;
+    }
+
     /// <summary>Allocates at least <paramref name="bytes"/> bytes of locked memory.</summary>
     public static HypercallBuffer Allocate(IXenDevice? hypercallDevice, nuint bytes)
     {

@@ -37,7 +37,7 @@ internal sealed unsafe class MemoryOps : IDisposable
     {
         lock (_lock)
         {
-            var m = (xen_pmem_map*)_args.Address;
+            var m = _args.Cleared<xen_pmem_map>();
             *m = new xen_pmem_map { domid = domid, mfn = mfn, gfn = gfn, nr_mfns = count, type = type };
             return _privcmd.Hypercall(XenConstants.__HYPERVISOR_memory_op, op, (ulong)m);
         }
@@ -55,7 +55,7 @@ internal sealed unsafe class MemoryOps : IDisposable
         {
             _extents ??= _privcmd.AllocateBuffer((nuint)(MaxExtentsPerCall * sizeof(ulong)));
             gfns.CopyTo(new Span<ulong>(_extents.Address, gfns.Length));
-            var r = (xen_memory_reservation*)_args.Address;
+            var r = _args.Cleared<xen_memory_reservation>();
             *r = new xen_memory_reservation
             {
                 extent_start = (ulong)_extents.Address,
@@ -81,7 +81,7 @@ internal sealed unsafe class MemoryOps : IDisposable
         {
             _extents ??= _privcmd.AllocateBuffer((nuint)(MaxExtentsPerCall * sizeof(ulong)));
             gfns.CopyTo(new Span<ulong>(_extents.Address, gfns.Length));
-            var r = (xen_memory_reservation*)_args.Address;
+            var r = _args.Cleared<xen_memory_reservation>();
             *r = new xen_memory_reservation
             {
                 extent_start = (ulong)_extents.Address,
