@@ -51,6 +51,8 @@ internal sealed partial class XenPlatform
     /// <summary>A fresh start: populate and map the mailbox page, then map every device's frames.</summary>
     private void MapFresh(XenGuestSession session, ulong mailboxGfn, List<FrameRun> runs)
     {
+        foreach (var run in runs)
+            session.EnsureUnpopulated(run.Gfn, run.Count); // XEN_DOMCTL_memory_mapping would silently replace RAM
         // Mailbox: a fresh RAM page the guest's AML reaches at dsm_mailbox, given back at teardown.
         session.PopulateRamPage(mailboxGfn);
         _undo.Push(new StageUndo(() => session.RemoveRamPage(mailboxGfn)));
@@ -114,7 +116,7 @@ internal sealed partial class XenPlatform
         _undo.Push(sim);
         // A re-attach needs the domain the dead companion served (without it the first DM op finds no
         // such domain); a fresh start creates it unless it lives on from an earlier companion.
-        var domain = sim.Domain(_options.Domid) ?? (reattaching ? null : sim.CreateDomain(_options.Domid));
+        var domain = sim.Domain(_options.Domid) ?? (reattaching ? null : sim.CreateDomain(_options.Domid, memoryMap: _planned?.MemoryMap));
         // Runs after the session's teardown, before the simulator goes: what did teardown leave?
         _undo.Push(new StageUndo(() =>
         {
