@@ -11,7 +11,7 @@ public static class IsaResources
     /// <summary>
     /// Ports taken by the platform. Sources: QEMU hw/i386/pc.c, pc_piix.c, hw/acpi/piix4.c, pcihp.c,
     /// cpu_hotplug.c, memory_hotplug.c, hw/nvram/fw_cfg.c, hw/i386/xen/xen_platform.c; Xen 4.17
-    /// tools/libacpi/acpi2_0.h (ACPI_PM1A_*_V1, ACPI_GPE0_BLK_ADDRESS_V1), tools/firmware/hvmloader/pci.c
+    /// xen/include/public/hvm/ioreq.h (ACPI_PM1A_*_V1, ACPI_GPE0_BLK_ADDRESS_V1), tools/libacpi/mk_dsdt.c (PHP, PCST, SEJ, PRST, DG1), tools/firmware/hvmloader/pci.c
     /// (PIIX4 PM base 0xb000, PCI I/O BARs from 0xc000) and xen/arch/x86/hvm (PIT, PIC, ELCR, RTC,
     /// PM timer, 0xe9 debug port, 0xcf8 PCI config).
     /// </summary>
@@ -34,10 +34,11 @@ public static class IsaResources
         new("QEMU fw_cfg", 0x0510, 0x051B),
         new("QEMU ACPI memory hotplug", 0x0A00, 0x0A17),
         new("PCI configuration / reset control", 0x0CF8, 0x0CFF),
+        new("qemu-traditional ACPI PCI hotplug (libacpi mk_dsdt.c PHP)", 0x10C0, 0x1141),
         new("QEMU ACPI PCI hotplug", 0xAE00, 0xAE13),
         new("QEMU ACPI CPU hotplug", 0xAF00, 0xAF1F),
         new("ACPI GPE0 block", 0xAFE0, 0xAFE3),
-        new("ACPI PM block (PM1a event/control, PM timer)", 0xB000, 0xB03F),
+        new("ACPI PM block (PM1a event/control, PM timer; libacpi's DG1 at 0xb044)", 0xB000, 0xB047),
         new("PCI I/O BAR space (hvmloader)", 0xC000, 0xFFFF),
     ];
 

@@ -52,9 +52,9 @@ public sealed class GuestMemoryMap
         HighRamEnd = mem > MmioStart ? FourGiB + (mem - MmioStart) : 0;
 
         var ranges = new List<GuestRange> { new("low RAM", 0, LowRamEnd - 1) };
-        // hvmloader/pci.c: BARs are placed from pci_mem_start (= the hole's start) up to pci_mem_end (RESERVED_MEMBASE).
-        if (MmioStart < ReservedMemBase)
-            ranges.Add(new("PCI MMIO space (hvmloader's BARs)", MmioStart, ReservedMemBase - 1));
+        // hvmloader/pci.c places BARs from pci_mem_start up to pci_mem_end (RESERVED_MEMBASE); pci_mem_start
+        // starts at the hole and is halved while the BARs do not fit, down to the end of low RAM.
+        ranges.Add(new("PCI MMIO space (hvmloader's BARs)", LowRamEnd, ReservedMemBase - 1));
         ranges.AddRange(s_fixed);
         if (HighRamEnd != 0)
             ranges.Add(new("high RAM", FourGiB, HighRamEnd - 1));
@@ -156,14 +156,15 @@ public sealed class GuestMemoryMap
         FirstOverlap(first, last) is { } r ? $"overlaps the guest's {r} {Describe()}" : null;
 
     /// <summary>
-    /// Why the DSM mailbox page at <paramref name="gpa"/> is misplaced: it must lie inside the MMIO hole
-    /// (guest RAM there would be handed out by the guest kernel) and clear of the hole's fixed ranges.
+    /// Why the DSM mailbox page at <paramref name="gpa"/> is misplaced: it must lie between the end of low
+    /// RAM and 4 GiB (guest RAM there would be handed out by the guest kernel), clear of the hole's fixed
+    /// ranges and of the space hvmloader gives PCI BARs.
     /// </summary>
     public string? WhyNotMailbox(ulong gpa)
     {
         ulong last = gpa + 4095;
-        if (gpa < MmioStart || last >= FourGiB)
-            return $"is outside the guest's MMIO hole 0x{MmioStart:x}-0x{FourGiB - 1:x} {Describe()}";
+        if (last >= FourGiB || last < gpa)
+            return $"is outside the guest's MMIO hole 0x{LowRamEnd:x}-0x{FourGiB - 1:x} {Describe()}";
         return FirstOverlap(gpa, last) is { } r ? $"overlaps the guest's {r} {Describe()}" : null;
     }
 }

@@ -75,11 +75,12 @@ public static class LayoutPlanner
         ulong last = gpa + size - 1;
         if (current.MailboxGpa <= last && current.MailboxGpa + 4095 >= gpa)
             throw new UserErrorException($"{spec.Name}: guest range 0x{gpa:x}-0x{last:x} overlaps dsm_mailbox 0x{current.MailboxGpa:x}");
-        if (current.MemoryMap?.WhyNotWindow(current.WindowBase, last) is string why)
+        // The device's own range: frames go only there (the base itself was checked with the config).
+        if (current.MemoryMap?.WhyNotWindow(gpa, last) is string why)
         {
-            string prefix = hotAdd ? $"{spec.Name}: " : "";
-            string key = current.BaseGiven ? $"vnvdimm_base 0x{current.WindowBase:x}" : $"{spec.Name} at 0x{gpa:x}";
-            throw new UserErrorException($"{prefix}{key}: the window 0x{current.WindowBase:x}-0x{last:x} {why}");
+            string prefix = hotAdd || !current.BaseGiven ? $"{spec.Name}: " : "";
+            string key = current.BaseGiven ? $"vnvdimm_base 0x{current.WindowBase:x}: " : "";
+            throw new UserErrorException($"{prefix}{key}the window 0x{gpa:x}-0x{last:x} {why}");
         }
 
         var device = new PlannedDevice(
