@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Memory;
 using XenVnvdimm.DeviceModel.Xen.Abi;
 using XenVnvdimm.DeviceModel.Xen.Events;
 using XenVnvdimm.DeviceModel.Xen.Foreign;
@@ -153,6 +154,26 @@ internal sealed class XenGuestSession : IDisposable
             }
             gfn += (ulong)n;
         }
+    }
+
+    /// <summary>
+    /// <see cref="EnsureUnpopulated(ulong, ulong)"/> over the guest frames of <paramref name="runs"/>, runs
+    /// that continue each other in guest frames taken as one range (a device's, named whole in errors).
+    /// </summary>
+    public void EnsureUnpopulated(IEnumerable<FrameRun> runs)
+    {
+        ulong first = 0, count = 0;
+        foreach (var r in runs.OrderBy(r => r.Gfn))
+        {
+            if (count != 0 && r.Gfn == first + count)
+            {
+                count += r.Count;
+                continue;
+            }
+            EnsureUnpopulated(first, count);
+            (first, count) = (r.Gfn, r.Count);
+        }
+        EnsureUnpopulated(first, count);
     }
 
     /// <summary>The guest's ISA IRQ line <paramref name="isaIrq"/> (hot-add event on x86).</summary>

@@ -39,8 +39,7 @@ internal sealed partial class XenPlatform
                 Accept(r, d);
                 runs = GuestRuns(r, d);
                 labels = OpenLabels(d);
-                foreach (var run in runs)
-                    _session!.EnsureUnpopulated(run.Gfn, run.Count); // nothing of the guest's may lie under the new frames
+                _session!.EnsureUnpopulated(runs); // nothing of the guest's may lie under the new frames
                 // Recorded before the first frame is mapped: a crash mid-add is then known, not guessed.
                 RecordHotAdd(d, runs, RecordedDevice.Mapping);
                 try

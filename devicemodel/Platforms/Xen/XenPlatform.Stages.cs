@@ -51,8 +51,7 @@ internal sealed partial class XenPlatform
     /// <summary>A fresh start: populate and map the mailbox page, then map every device's frames.</summary>
     private void MapFresh(XenGuestSession session, ulong mailboxGfn, List<FrameRun> runs)
     {
-        foreach (var run in runs)
-            session.EnsureUnpopulated(run.Gfn, run.Count); // XEN_DOMCTL_memory_mapping would silently replace RAM
+        session.EnsureUnpopulated(runs); // XEN_DOMCTL_memory_mapping would silently replace RAM
         // Mailbox: a fresh RAM page the guest's AML reaches at dsm_mailbox, given back at teardown.
         session.PopulateRamPage(mailboxGfn);
         _undo.Push(new StageUndo(() => session.RemoveRamPage(mailboxGfn)));

@@ -1,5 +1,6 @@
 using XenVnvdimm.DeviceModel;
 using XenVnvdimm.DeviceModel.Layout;
+using XenVnvdimm.DeviceModel.Memory;
 using XenVnvdimm.DeviceModel.Xen.Sim;
 
 namespace XenVnvdimm.Tests.Xen;
@@ -46,6 +47,17 @@ public class PopulatedWindowTests
         g.Domain.AddRamPage(0x200000);
         g.Session.EnsureUnpopulated(0x140000, 0x800);
         Assert.Equal(2L, g.Hv.Counters["domctl:getpageframeinfo3"]);
+    }
+
+    [Fact]
+    public void RunsThatContinueEachOtherAreCheckedAndNamedAsOneRange()
+    {
+        using var g = new SimGuest();
+        g.Domain.GuestRam.Add(0x100800, 1); // one page in the second half of the device
+        FrameRun[] runs = [new(0x100400, 0x9000, 0x400), new(0x100000, 0x5000, 0x400), new(0x100800, 0x7000, 0x800)];
+        var e = Assert.Throws<UserErrorException>(() => g.Session.EnsureUnpopulated(runs));
+        Assert.Contains("guest frames 0x100000000-0x100ffffff are already populated (0x100800000 holds a page)", e.Message);
+        g.Session.EnsureUnpopulated([new FrameRun(0x200000, 0x5000, 0x10), new FrameRun(0x300000, 0x6000, 0x10)]);
     }
 
     [Fact]
