@@ -40,6 +40,31 @@ public sealed class GuestMemoryMap
     /// <summary>hvmloader's RESERVED_MEMBASE: PCI BARs below it, Xen/hvmloader pages from it to 4 GiB.</summary>
     public const ulong ReservedMemBase = 0xFC000000;
 
+    // Fixed ranges of the MMIO hole, low to high.
+    private static readonly GuestRange[] s_fixed =
+    [
+        // hvmloader config.h: ACPI_INFO_PHYSICAL_ADDRESS and ACPI tables (E820 NVS) up to RESERVED_MEMORY_DYNAMIC_START.
+        new("hvmloader's ACPI area", 0xFC000000, 0xFC0FFFFF),
+        // hvmloader config.h: RESERVED_MEMORY_DYNAMIC_START..END (mem_alloc up, mem_hole_alloc down).
+        new("hvmloader's dynamic reserved area", 0xFC100000, 0xFDFFFFFF),
+        // hvmloader config.h: GUEST_RESERVED_START..END, reserved for the guest's own use.
+        new("hvmloader's guest-reserved range", 0xFE700000, 0xFE7FFFFF),
+        // hvmloader.c ioapic_base_address; Xen's vIOAPIC (VIOAPIC_MEM_LENGTH 0x100).
+        new("the IOAPIC", 0xFEC00000, 0xFEC00FFF),
+        // xen/arch/x86/hvm/hpet.c HPET_BASE_ADDRESS, HPET_MMAP_SIZE 1 KiB.
+        new("the HPET", 0xFED00000, 0xFED00FFF),
+        // hvmloader config.h ACPI_TIS_HDR_ADDRESS: QEMU's TPM TIS at 0xFED40000, 0x5000 bytes (vTPM guests).
+        new("the TPM TIS", 0xFED40000, 0xFED44FFF),
+        // hvmloader config.h LAPIC_BASE_ADDRESS; the whole 0xFEExxxxx range is the MSI address window.
+        new("the local APIC / MSI window", 0xFEE00000, 0xFEEFFFFF),
+        // xenguest.h: X86_HVM_NR_SPECIAL_PAGES (8) pages ending at X86_HVM_END_SPECIAL_REGION (0xff000).
+        new("Xen's special pages", 0xFEFF8000, 0xFEFFFFFF),
+        // hvmloader e820.c marks everything to 4 GiB reserved; the x86 BIOS flash/reset-vector area.
+        new("the BIOS area", 0xFF000000, 0xFFFFFFFF),
+    ];
+
+    private readonly bool _holeGiven;
+
     private GuestMemoryMap(ulong memoryMiB, ulong maxMemMiB, ulong mmioHoleMiB, bool holeGiven)
     {
         MemoryMiB = memoryMiB;
@@ -51,40 +76,15 @@ public sealed class GuestMemoryMap
         LowRamEnd = Math.Min(mem, MmioStart);
         HighRamEnd = mem > MmioStart ? FourGiB + (mem - MmioStart) : 0;
 
-        var ranges = new List<GuestRange> { new("low RAM", 0, LowRamEnd - 1) };
+        var ranges = new List<GuestRange> { new("the guest's low RAM", 0, LowRamEnd - 1) };
         // hvmloader/pci.c places BARs from pci_mem_start up to pci_mem_end (RESERVED_MEMBASE); pci_mem_start
         // starts at the hole and is halved while the BARs do not fit, down to the end of low RAM.
-        ranges.Add(new("PCI MMIO space (hvmloader's BARs)", LowRamEnd, ReservedMemBase - 1));
+        ranges.Add(new("hvmloader's PCI MMIO space (BARs)", LowRamEnd, ReservedMemBase - 1));
         ranges.AddRange(s_fixed);
         if (HighRamEnd != 0)
-            ranges.Add(new("high RAM", FourGiB, HighRamEnd - 1));
+            ranges.Add(new("the guest's high RAM", FourGiB, HighRamEnd - 1));
         Forbidden = ranges;
     }
-
-    private readonly bool _holeGiven;
-
-    // Fixed ranges of the MMIO hole, low to high.
-    private static readonly GuestRange[] s_fixed =
-    [
-        // hvmloader config.h: ACPI_INFO_PHYSICAL_ADDRESS and ACPI tables (E820 NVS) up to RESERVED_MEMORY_DYNAMIC_START.
-        new("hvmloader's ACPI area", 0xFC000000, 0xFC0FFFFF),
-        // hvmloader config.h: RESERVED_MEMORY_DYNAMIC_START..END (mem_alloc up, mem_hole_alloc down).
-        new("hvmloader's dynamic reserved area", 0xFC100000, 0xFDFFFFFF),
-        // hvmloader config.h: GUEST_RESERVED_START..END, reserved for the guest's own use.
-        new("hvmloader's guest-reserved range", 0xFE700000, 0xFE7FFFFF),
-        // hvmloader.c ioapic_base_address; Xen's vIOAPIC (VIOAPIC_MEM_LENGTH 0x100).
-        new("IOAPIC", 0xFEC00000, 0xFEC00FFF),
-        // xen/arch/x86/hvm/hpet.c HPET_BASE_ADDRESS, HPET_MMAP_SIZE 1 KiB.
-        new("HPET", 0xFED00000, 0xFED00FFF),
-        // hvmloader config.h ACPI_TIS_HDR_ADDRESS: QEMU's TPM TIS at 0xFED40000, 0x5000 bytes (vTPM guests).
-        new("TPM TIS", 0xFED40000, 0xFED44FFF),
-        // hvmloader config.h LAPIC_BASE_ADDRESS; the whole 0xFEExxxxx range is the MSI address window.
-        new("local APIC / MSI window", 0xFEE00000, 0xFEEFFFFF),
-        // xenguest.h: X86_HVM_NR_SPECIAL_PAGES (8) pages ending at X86_HVM_END_SPECIAL_REGION (0xff000).
-        new("Xen's special pages", 0xFEFF8000, 0xFEFFFFFF),
-        // hvmloader e820.c marks everything to 4 GiB reserved; the x86 BIOS flash/reset-vector area.
-        new("BIOS area", 0xFF000000, 0xFFFFFFFF),
-    ];
 
     /// <summary>memory= (MiB), or its default.</summary>
     public ulong MemoryMiB { get; }
@@ -153,7 +153,7 @@ public sealed class GuestMemoryMap
     /// or null when it lies clear of RAM and of the hole's fixed ranges.
     /// </summary>
     public string? WhyNotWindow(ulong first, ulong last) =>
-        FirstOverlap(first, last) is { } r ? $"overlaps the guest's {r} {Describe()}" : null;
+        FirstOverlap(first, last) is { } r ? $"overlaps {r} {Describe()}" : null;
 
     /// <summary>
     /// Why the DSM mailbox page at <paramref name="gpa"/> is misplaced: it must lie between the end of low
@@ -165,6 +165,6 @@ public sealed class GuestMemoryMap
         ulong last = gpa + 4095;
         if (last >= FourGiB || last < gpa)
             return $"is outside the guest's MMIO hole 0x{LowRamEnd:x}-0x{FourGiB - 1:x} {Describe()}";
-        return FirstOverlap(gpa, last) is { } r ? $"overlaps the guest's {r} {Describe()}" : null;
+        return FirstOverlap(gpa, last) is { } r ? $"overlaps {r} {Describe()}" : null;
     }
 }

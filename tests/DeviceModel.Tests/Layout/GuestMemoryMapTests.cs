@@ -60,16 +60,16 @@ public class GuestMemoryMapTests
     }
 
     [Theory]
-    [InlineData(0xFEC00000UL, "IOAPIC")]
-    [InlineData(0xFED00000UL, "HPET")]
-    [InlineData(0xFEE00000UL, "local APIC")]
+    [InlineData(0xFEC00000UL, "the IOAPIC")]
+    [InlineData(0xFED00000UL, "the HPET")]
+    [InlineData(0xFEE00000UL, "the local APIC")]
     [InlineData(0xFEFFF000UL, "Xen's special pages")]
     [InlineData(0xFC000000UL, "hvmloader's ACPI area")]
     [InlineData(0xFD000000UL, "hvmloader's dynamic reserved area")]
-    [InlineData(0xFFFFF000UL, "BIOS area")]
-    [InlineData(0xE0000000UL, "PCI MMIO space")]
+    [InlineData(0xFFFFF000UL, "the BIOS area")]
+    [InlineData(0xE0000000UL, "hvmloader's PCI MMIO space")]
     [InlineData(0x1000UL, "overlaps the guest's low RAM 0x0-0x3fffffff")]
-    [InlineData(0x50000000UL, "PCI MMIO space")] // above RAM, below the 256 MiB hole: hvmloader may grow the BAR space down to here
+    [InlineData(0x50000000UL, "hvmloader's PCI MMIO space")] // above RAM, below the 256 MiB hole: hvmloader may grow the BAR space down to here
     public void TheMailboxMustAvoidTheHolesFixedRanges(ulong gpa, string expected)
     {
         var why = GuestMemoryMap.Xen(1024, null, null).WhyNotMailbox(gpa);

@@ -43,17 +43,17 @@ public class PlacementTests
     {
         // Base below 4 GiB in a gap of the hole; the 64 MiB device (16 MiB-aligned) lands on the BIOS area and RAM.
         Assert.Equal(
-            "vnvdimm_base 0xfe800000: the window 0xff000000-0x102ffffff overlaps the guest's BIOS area 0xff000000-0xffffffff (memory=6144, default mmio_hole=256)",
+            "vnvdimm_base 0xfe800000: the window 0xff000000-0x102ffffff overlaps the BIOS area 0xff000000-0xffffffff (memory=6144, default mmio_hole=256)",
             Refusal("memory = 6144\nvnvdimm_base = 0xFE800000\nvnvdimms = [ 'backend=/a, size=64M' ]"));
     }
 
     [Theory]
     [InlineData("vnvdimm_base = 0", "vnvdimm_base 0x0")]
     [InlineData("vnvdimm_base = 0x10000000", "vnvdimm_base 0x10000000: the base overlaps the guest's low RAM 0x0-0x3fffffff")]
-    [InlineData("vnvdimm_base = 0xFEC00000", "vnvdimm_base 0xfec00000: the base overlaps the guest's IOAPIC")]
+    [InlineData("vnvdimm_base = 0xFEC00000", "vnvdimm_base 0xfec00000: the base overlaps the IOAPIC")]
     [InlineData("vnvdimm_base = 0xFEFF8000", "Xen's special pages")]
     [InlineData("dsm_mailbox = 0x10000000", "dsm_mailbox 0x10000000: the page 0x10000000-0x10000fff overlaps the guest's low RAM 0x0-0x3fffffff (memory=1024, default mmio_hole=256)")]
-    [InlineData("dsm_mailbox = 0xFEE00000", "dsm_mailbox 0xfee00000: the page 0xfee00000-0xfee00fff overlaps the guest's local APIC")]
+    [InlineData("dsm_mailbox = 0xFEE00000", "dsm_mailbox 0xfee00000: the page 0xfee00000-0xfee00fff overlaps the local APIC")]
     [InlineData("dsm_mailbox = 0xFFFFFFFFFFFFF000", "dsm_mailbox 0xfffffffffffff000 must be a 4K-aligned page below 4 GiB")]
     [InlineData("mmio_hole = 100", "mmio_hole 100 is outside 256..3840")]
     [InlineData("memory = 2G", "memory '2G' is not a whole number of MiB")]
@@ -113,7 +113,7 @@ public class PlacementTests
         Assert.Single(l.Devices);
         var e = Assert.Throws<UserErrorException>(() =>
             LayoutPlanner.PlanHotAdd(l, VnvdimmDeviceSpec.Parse("backend=/b, size=4M", "hot"), _ => 1UL << 30));
-        Assert.Equal("hot: vnvdimm_base 0xfe800000: the window 0xfea00000-0xfedfffff overlaps the guest's IOAPIC 0xfec00000-0xfec00fff (memory=1024, default mmio_hole=256)", e.Message);
+        Assert.Equal("hot: vnvdimm_base 0xfe800000: the window 0xfea00000-0xfedfffff overlaps the IOAPIC 0xfec00000-0xfec00fff (memory=1024, default mmio_hole=256)", e.Message);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public class BadConfigTests
         { "memory = 768\nmmio_hole = 3584\nvnvdimm_base = 0x100000000\nvnvdimms = [ 'backend=BACKEND' ]",
           "vnvdimm_base 0x100000000: the base overlaps the guest's high RAM 0x100000000-0x10fffffff (memory=768, mmio_hole=3584)" },
         { "vnvdimm_base = 0\nvnvdimms = [ 'backend=BACKEND' ]", "vnvdimm_base 0x0: the window cannot start at guest address 0" },
-        { "dsm_mailbox = 0xFEC00000\nvnvdimms = [ 'backend=BACKEND' ]", "dsm_mailbox 0xfec00000: the page 0xfec00000-0xfec00fff overlaps the guest's IOAPIC" },
+        { "dsm_mailbox = 0xFEC00000\nvnvdimms = [ 'backend=BACKEND' ]", "dsm_mailbox 0xfec00000: the page 0xfec00000-0xfec00fff overlaps the IOAPIC" },
         { "vnvdimms = [ 'backend=BACKEND', ", "unterminated list for 'vnvdimms'" },
         { "vnvdimms = 'backend=BACKEND'", "vnvdimms (line 1) must be a list of strings" },
         { "vnvdimms = [ 'backend=BACKEND, slot=64' ]", "vnvdimms[0]: slot 64 is out of range" },
