@@ -64,14 +64,26 @@ public class SimHotAddLifecycleTests
             Assert.DoesNotContain(probe.Refusals, r => r.Reason == RefusalReason.InUse);
         Assert.False(File.Exists(d.File("c.img.label")));
 
-        // A command node the guest can write (or read) is refused before the command is looked at.
-        foreach (var (perm, what) in new[] { ($"w{domid}", "writable"), ($"r{domid}", "readable") })
+        // A command node any domain but dom0 can reach (as owner, by the default access, through an
+        // ACL entry — the guest's or a third domain's) is refused before the command is looked at.
+        (string[] Perms, string What)[] open =
+        [
+            (["n0", "b31"], "readable and writable by domain 31 (permission 'b31' in 'n0 b31')"),
+            (["n0", "r31"], "readable by domain 31 (permission 'r31' in 'n0 r31')"),
+            (["n0", "w31"], "writable by domain 31 (permission 'w31' in 'n0 w31')"),
+            (["n31"], "owned by domain 31 (permission 'n31' in 'n31')"),
+            (["b0"], "readable and writable by every domain not listed (permission 'b0' in 'b0')"),
+            (["n0", "n31", "w7"], "writable by domain 7 (permission 'w7' in 'n0 n31 w7')"),
+        ];
+        int n = 0;
+        foreach (var (perms, what) in open)
         {
-            Assert.Equal(0, Xs(sock, "xenstore-chmod", $"{b}/command", "n0", perm).ExitCode);
-            string result = await CommandAsync(xs, domid, $"guest-{what}", $"add backend={c}, label_size=0");
-            Assert.Equal($"error: refusing to act: the command node is {what} by domain {domid} (owner 0); it must be dom0-only", result);
+            Assert.Equal(0, Xs(sock, "xenstore-chmod", [$"{b}/command", .. perms]).ExitCode);
+            string result = await CommandAsync(xs, domid, $"open{n++}", $"add backend={c}, label_size=0");
+            Assert.Equal($"error: refusing to act: the command node is {what}; it must be dom0-only ('n0')", result);
             Assert.Equal(0, Xs(sock, "xenstore-chmod", $"{b}/command", "n0").ExitCode);
-            await AssertUnchangedAsync(companion, xs, fit0, p2m0, $"with the command node {what} by the guest");
+            await AssertUnchangedAsync(companion, xs, fit0, p2m0, $"with the command node {string.Join(' ', perms)}");
+            Assert.False(await xs.ExistsAsync($"{b}/devices/1"));
         }
 
         // First hot-add (no labels): FIT a strict superset naming the new device, frames in the p2m.
