@@ -39,7 +39,6 @@ internal sealed partial class XenPlatform
             return null;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(d.LabelFile)!);
             return FileLabelStore.Open(d.LabelFile, checked((int)d.LabelSize));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
