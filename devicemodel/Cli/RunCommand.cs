@@ -4,7 +4,7 @@ using XenVnvdimm.DeviceModel.Platforms.Qemu;
 namespace XenVnvdimm.DeviceModel.Cli;
 
 /// <summary>
-/// <c>xen-vnvdimm run --platform xen|sim --domid N --config FILE [--assume-spa-base ADDR]</c> serves a
+/// <c>xen-vnvdimm run --platform xen|sim --domid N --config FILE [--assume-spa-base ADDR] [--label-dir DIR]</c> serves a
 /// Xen guest (or the simulated hypervisor) until the domain is released or a signal arrives;
 /// <c>xen-vnvdimm run --platform qemu --config FILE [--domid N] [--guest-script S] [--console-log F]</c>:
 /// runs a guest with its vNVDIMMs and serves its DSM calls until it exits; exits with the
@@ -23,13 +23,14 @@ internal static class RunCommand
         string? domid = args.Option("--domid");
         string? spaBase = args.Option("--assume-spa-base");
         bool restrict = args.Flag("--restrict");
+        var labels = LabelDirectoryOption.Read(args, logging);
         args.End();
         if (platform is "xen" or "sim")
         {
             if (domid is null || !ushort.TryParse(domid, out ushort xenDom) || xenDom is 0 or >= 0x7FF0)
                 throw new UserErrorException($"--platform {platform} needs --domid with a guest domain id (1..32751), got '{domid}'");
             ulong? spa = spaBase is null ? null : Config.SizeParser.Parse(spaBase, "--assume-spa-base");
-            var xen = new Platforms.Xen.XenPlatform(new Platforms.Xen.XenRunOptions(config, xenDom, spa, platform == "sim", restrict), logging);
+            var xen = new Platforms.Xen.XenPlatform(new Platforms.Xen.XenRunOptions(config, xenDom, spa, platform == "sim", restrict) { Labels = labels }, logging);
             return xen.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         if (platform != "qemu")
@@ -42,7 +43,7 @@ internal static class RunCommand
             : uint.TryParse(domid, out uint n) && n is > 0 and < 0x7FF0 ? n
             : throw new UserErrorException($"--domid '{domid}' is not a guest domain id (1..32751)");
 
-        var options = new QemuRunOptions(config, script, log, dir, dom, seconds);
+        var options = new QemuRunOptions(config, script, log, dir, dom, seconds) { Labels = labels };
         return new QemuPlatform(options, logging).RunAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using XenVnvdimm.DeviceModel.Config;
+using XenVnvdimm.DeviceModel.Labels;
 
 namespace XenVnvdimm.DeviceModel.Layout;
 
@@ -15,9 +16,13 @@ public static class LayoutPlanner
     public const ulong AddressLimit = 1UL << 52;
 
     /// <summary>Plans the layout or throws a <see cref="UserErrorException"/> naming the entry and key.</summary>
-    public static GuestLayout Plan(VnvdimmConfig config, Func<string, ulong?>? backendSize = null)
+    /// <param name="config">The guest's vNVDIMM settings.</param>
+    /// <param name="backendSize">Sizes backends (tests); null asks the filesystem.</param>
+    /// <param name="labels">Where labels go when an entry names no file; null for <see cref="LabelLocation.Default"/>.</param>
+    public static GuestLayout Plan(VnvdimmConfig config, Func<string, ulong?>? backendSize = null, LabelLocation? labels = null)
     {
         backendSize ??= BackendSize.TryGet;
+        labels ??= LabelLocation.Default;
         var slots = AssignSlots(config.Devices, config.SlotCount);
 
         var serials = new Dictionary<uint, string>();
@@ -61,7 +66,7 @@ public static class LayoutPlanner
                 size,
                 spec.Backend,
                 spec.LabelSize,
-                spec.LabelSize == 0 ? null : spec.Label ?? DefaultLabelFile(canonical),
+                spec.LabelSize == 0 ? null : spec.Label ?? labels.Resolve(spec.Name, canonical, serial),
                 serial,
                 spec.Node,
                 spec.Unarmed,
@@ -77,9 +82,10 @@ public static class LayoutPlanner
     /// lowest free slot (or the requested one) and the first aligned address above every
     /// device already present. Throws a <see cref="UserErrorException"/> naming the spec.
     /// </summary>
-    public static GuestLayout PlanHotAdd(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?>? backendSize = null)
+    public static GuestLayout PlanHotAdd(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?>? backendSize = null, LabelLocation? labels = null)
     {
         backendSize ??= BackendSize.TryGet;
+        labels ??= LabelLocation.Default;
         var used = current.Devices.Select(d => d.Slot).ToHashSet();
         int slot = spec.Slot ?? Enumerable.Range(0, current.SlotCount).FirstOrDefault(s => !used.Contains(s), -1);
         if (slot < 0)
@@ -112,7 +118,7 @@ public static class LayoutPlanner
 
         var device = new PlannedDevice(slot, (uint)slot + 1, (ushort)((slot + 1) << 1), (ushort)(((slot + 1) << 1) + 1),
             gpa, size, spec.Backend, spec.LabelSize,
-            spec.LabelSize == 0 ? null : spec.Label ?? DefaultLabelFile(canonical),
+            spec.LabelSize == 0 ? null : spec.Label ?? labels.Resolve(spec.Name, canonical, serial),
             serial, spec.Node, spec.Unarmed, spec.Align);
         return current with { Devices = [.. current.Devices, device] };
     }
@@ -128,12 +134,6 @@ public static class LayoutPlanner
             h = (h ^ b) * 16777619;
         return h == 0 ? 1 : h;
     }
-
-    /// <summary>Labels live next to a file backend, or under /var/lib for device backends.</summary>
-    public static string DefaultLabelFile(string canonicalBackend) =>
-        canonicalBackend.StartsWith("/dev/", StringComparison.Ordinal)
-            ? $"/var/lib/xen-vnvdimm/labels/{canonicalBackend[5..].Replace('/', '_')}.label"
-            : canonicalBackend + ".label";
 
     private static List<int> AssignSlots(IReadOnlyList<VnvdimmDeviceSpec> specs, int slotCount)
     {

@@ -45,7 +45,7 @@ internal sealed class QemuPlatform : IHotAddTarget
     {
         // Stage 1: configuration, layout and tables (nothing acquired yet).
         var config = VnvdimmConfig.Load(_options.ConfigPath, GuestPlatform.Qemu, _logger);
-        var layout = LayoutPlanner.Plan(config);
+        var layout = LayoutPlanner.Plan(config, labels: _options.Labels);
         if (layout.MailboxGpa + MailboxProtocol.PageSize > _options.GuestMemory)
             throw new UserErrorException($"dsm_mailbox 0x{layout.MailboxGpa:x} is outside the qemu guest's {_options.GuestMemory >> 20} MiB of RAM");
         if (layout.Devices.Count > 8)
@@ -244,7 +244,7 @@ internal sealed class QemuPlatform : IHotAddTarget
             var layout = _layout ?? throw new UserErrorException("the guest is not running yet");
             if (layout.Devices.Count >= 8)
                 throw new UserErrorException($"{spec.Name}: the qemu platform has 8 memory slots and all are in use");
-            var next = LayoutPlanner.PlanHotAdd(layout, spec);
+            var next = LayoutPlanner.PlanHotAdd(layout, spec, labels: _options.Labels);
             var d = next.Devices[^1];
             byte[] nextFit = GuestTables.BuildNfit(next).ToFitBuffer();
             if (!_fit!.IsSuperset(nextFit))

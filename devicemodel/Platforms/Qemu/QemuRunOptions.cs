@@ -15,4 +15,8 @@ internal sealed record QemuRunOptions(
     string? RunDirectory,
     uint? Domid = null,
     int TimeoutSeconds = 300,
-    ulong GuestMemory = 1UL << 30);
+    ulong GuestMemory = 1UL << 30)
+{
+    /// <summary>Where labels go when an entry names no file (given at the command line); null for the default root.</summary>
+    public Labels.LabelLocation? Labels { get; init; }
+}

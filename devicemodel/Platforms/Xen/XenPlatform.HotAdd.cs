@@ -25,7 +25,7 @@ internal sealed partial class XenPlatform
             var layout = _layout ?? throw new UserErrorException("the companion is not serving yet");
             if (_options.Restrict)
                 throw new UserErrorException($"{spec.Name}: this companion runs with --restrict: its privcmd is restricted to the domain and can no longer map memory; hot-add needs a companion started without --restrict");
-            var next = LayoutPlanner.PlanHotAdd(layout, spec);
+            var next = LayoutPlanner.PlanHotAdd(layout, spec, labels: _options.Labels);
             var d = next.Devices[^1];
             byte[] nextFit = GuestTables.BuildNfit(next).ToFitBuffer();
             if (!_fit!.IsSuperset(nextFit))

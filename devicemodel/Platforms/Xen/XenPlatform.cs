@@ -65,7 +65,7 @@ internal sealed partial class XenPlatform : IHotAddTarget
     public async Task<int> RunAsync(CancellationToken cancel)
     {
         var config = VnvdimmConfig.Load(_options.ConfigPath, GuestPlatform.Xen, _logger);
-        var planned = LayoutPlanner.Plan(config);
+        var planned = LayoutPlanner.Plan(config, labels: _options.Labels);
         _planned = planned;
         // Refuses a second companion for the domain before anything is touched; hands over a dead one's record.
         using var stateFile = CompanionStateFile.Acquire(_options.Domid, PlatformName);

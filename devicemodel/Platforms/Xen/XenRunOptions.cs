@@ -8,4 +8,8 @@ namespace XenVnvdimm.DeviceModel.Platforms.Xen;
 /// <param name="Restrict">Restrict privcmd and evtchn to the domain once serving (hot-add is then refused:
 /// mapping needs hypercalls a restricted privcmd no longer passes).</param>
 /// <param name="XenStorePath">xenstore socket or device; null finds it as libxenstore does.</param>
-internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated, bool Restrict = false, string? XenStorePath = null);
+internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated, bool Restrict = false, string? XenStorePath = null)
+{
+    /// <summary>Where labels go when an entry names no file (given at the command line); null for the default root.</summary>
+    public Labels.LabelLocation? Labels { get; init; }
+}

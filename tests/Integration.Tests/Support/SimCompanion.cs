@@ -34,7 +34,7 @@ internal sealed class SimCompanion : IDisposable
     /// <summary>Starts the companion and waits until it serves; a failed start-up is rethrown.</summary>
     public static async Task<SimCompanion> StartAsync(string config, ushort domid, string xenstoreSocket)
     {
-        var platform = new XenPlatform(new XenRunOptions(config, domid, 0x100000000, Simulated: true, XenStorePath: xenstoreSocket), NullLoggerFactory.Instance);
+        var platform = new XenPlatform(new XenRunOptions(config, domid, 0x100000000, Simulated: true, XenStorePath: xenstoreSocket) { Labels = SimState.Labels }, NullLoggerFactory.Instance);
         // Bounded, so a companion that never stops cannot hang the test run.
         var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         var run = platform.RunAsync(cts.Token);
