@@ -36,6 +36,9 @@ public class SimHotAddLifecycleTests
         Assert.Equal((WindowBase, 16UL << 20), (spa0.Base, spa0.Length));
         AssertMapped(dom, WindowBase, 16 << 20);
         var p2m0 = P2m(dom);
+        // The command node is empty and dom0-only, as Debian's xenstore-ls sees it.
+        string listing = Xs(sock, "xenstore-ls", "-p", b).Stdout;
+        Assert.Matches(@"^command = """"[ .]*\(n0\)$", listing.Split('\n').Single(l => l.StartsWith("command ", StringComparison.Ordinal)));
 
         // Bad commands: each answered with its reason, each leaving FIT, p2m and devices alone.
         (string Id, string Command, string Reason)[] bad =
