@@ -40,6 +40,12 @@ public class SimHotAddLifecycleTests
         string listing = Xs(sock, "xenstore-ls", "-p", b).Stdout;
         Assert.Matches(@"^command = """"[ .]*\(n0\)$", listing.Split('\n').Single(l => l.StartsWith("command ", StringComparison.Ordinal)));
 
+        string victim = d.File("victim"), link = d.File("link.label"), shared = d.File("shared");
+        File.WriteAllText(victim, "not a label\n");
+        File.CreateSymbolicLink(link, victim);
+        Directory.CreateDirectory(shared);
+        Assert.Equal(0, ProcessRunner.Run("chmod", ["0777", shared]).ExitCode);
+
         // Bad commands: each answered with its reason, each leaving FIT, p2m and devices alone.
         (string Id, string Command, string Reason)[] bad =
         [
@@ -54,6 +60,9 @@ public class SimHotAddLifecycleTests
             ("badverb", "grow slot=0", "unknown command 'grow'"),
             // A label file that cannot be created fails after the backing was resolved and locked.
             ("badlabel", $"add backend={c}, label={a}/sub/c.label", $"label file '{a}/sub/c.label' cannot be opened"),
+            // A label path that is a link (to a file root must not write) or lies in a directory others can write.
+            ("linklabel", $"add backend={c}, label={link}", $"refusing to open {link}: it is a symbolic link (ELOOP)"),
+            ("sharedlabel", $"add backend={c}, label={shared}/c.label", $"refusing to keep files in {shared}: the directory (mode 0777, uid 0) is writable by group or others"),
         ];
         foreach (var (id, command, reason) in bad)
         {
@@ -66,6 +75,8 @@ public class SimHotAddLifecycleTests
         using (var probe = BackingResolver.Resolve(c, new BackingOptions { AssumeSpaBase = WindowBase }))
             Assert.DoesNotContain(probe.Refusals, r => r.Reason == RefusalReason.InUse);
         Assert.False(File.Exists(d.File("c.img.label")));
+        Assert.Equal("not a label\n", File.ReadAllText(victim));
+        Assert.Empty(Directory.GetFileSystemEntries(shared));
 
         // A command node any domain but dom0 can reach (as owner, by the default access, through an
         // ACL entry — the guest's or a third domain's) is refused before the command is looked at.
