@@ -32,6 +32,7 @@ internal sealed class XenGuestSession : IDisposable
     private readonly MemoryOps _memory;
     private bool _restricted;
     private bool _domainGone;
+    private bool _detached;
 
     private XenGuestSession(XenDevices devices, ushort domid, XenSessionOptions options, ILoggerFactory logging)
     {
@@ -85,6 +86,13 @@ internal sealed class XenGuestSession : IDisposable
         var s = IoreqServer.Start(Dm, Privcmd, _events, ranges, handler, _log);
         _servers.Add(s);
         return s;
+    }
+
+    /// <summary>Stops and destroys one ioreq server before the session ends (a faulted one being replaced, or the doorbell released).</summary>
+    public void StopIoreqServer(IIoreqServer server)
+    {
+        _servers.Remove(server);
+        server.Dispose();
     }
 
     /// <summary>Populates one fresh RAM page at <paramref name="gfn"/> (the DSM mailbox page).</summary>
@@ -141,6 +149,13 @@ internal sealed class XenGuestSession : IDisposable
         _log.LogInformation("dom{Domid} is gone: Xen dropped its mappings, ioreq servers and pages with it", Domid);
     }
 
+    /// <summary>
+    /// The companion stops while the guest lives on (SIGTERM, an upgrade): disposal then releases only what
+    /// is local (ioreq servers, event channels, buffers) and leaves the pmem frames in the guest, because
+    /// frames leave a live guest only when the guest is gone. A successor re-attaches to them.
+    /// </summary>
+    public void Detach() => _detached = true;
+
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -149,6 +164,8 @@ internal sealed class XenGuestSession : IDisposable
         _servers.Clear();
         if (_domainGone)
             _log.LogDebug("dom{Domid}: no pmem teardown: the domain is gone", Domid);
+        else if (_detached)
+            _log.LogInformation("dom{Domid}: pmem frames stay in the live guest for the next companion", Domid);
         else if (_restricted)
         {
             _log.LogInformation("dom{Domid}: privcmd is restricted; pmem mappings go away with the domain", Domid);

@@ -95,7 +95,7 @@ public sealed class SafeFileTests : IDisposable
         Directory.CreateDirectory(state);
         File.CreateSymbolicLink(Path.Combine(state, "7.state"), victim);
 
-        var e = Assert.Throws<UserErrorException>(() => CompanionStateFile.Acquire(7, "sim", state));
+        var e = Assert.Throws<UserErrorException>(() => CompanionStateFile.Acquire(state, 7, "sim"));
         Assert.Contains($"refusing to open {Path.Combine(state, "7.state")}: it is a symbolic link (ELOOP)", e.Message);
         AssertUntouched(victim);
     }
@@ -115,7 +115,7 @@ public sealed class SafeFileTests : IDisposable
         Assert.Equal($"refusing to keep files in {dir}: the directory (mode {shown}, uid 0) is writable by group or others; it must be root's and writable only by root (e.g. 0700)", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(dir));
 
-        var s = Assert.Throws<UserErrorException>(() => CompanionStateFile.Acquire(7, "sim", dir));
+        var s = Assert.Throws<UserErrorException>(() => CompanionStateFile.Acquire(dir, 7, "sim"));
         Assert.StartsWith($"refusing to keep files in {dir}: the directory (mode {shown}", s.Message);
         Assert.Empty(Directory.GetFileSystemEntries(dir));
     }
@@ -144,7 +144,7 @@ public sealed class SafeFileTests : IDisposable
             Assert.Equal("700", Stat("%a", d));
 
         string run = In("run", "xen-vnvdimm");
-        using (CompanionStateFile.Acquire(9, "sim", run))
+        using (CompanionStateFile.Acquire(run, 9, "sim"))
         {
             Assert.Equal("600", Stat("%a", Path.Combine(run, "9.state")));
             Assert.Equal("700", Stat("%a", run));
@@ -161,7 +161,7 @@ public sealed class SafeFileTests : IDisposable
         File.WriteAllText(path, "");
         Chmod("644", path);
 
-        using (CompanionStateFile.Acquire(4, "sim", run))
+        using (CompanionStateFile.Acquire(run, 4, "sim"))
             Assert.Equal("600", Stat("%a", path));
     }
 
@@ -169,8 +169,8 @@ public sealed class SafeFileTests : IDisposable
     public void TheStateFileLockStillRefusesASecondCompanion()
     {
         string run = In("run");
-        using var first = CompanionStateFile.Acquire(3, "sim", run);
-        var e = Assert.Throws<UserErrorException>(() => CompanionStateFile.Acquire(3, "sim", run));
+        using var first = CompanionStateFile.Acquire(run, 3, "sim");
+        var e = Assert.Throws<UserErrorException>(() => CompanionStateFile.Acquire(run, 3, "sim"));
         Assert.Contains("domain 3 is already served by a running companion", e.Message);
     }
 

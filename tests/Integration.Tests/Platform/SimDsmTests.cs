@@ -34,12 +34,12 @@ public class SimDsmTests
         string sock = d.File("xs.sock");
         using var xenstored = await EmbeddedXenstored.StartAsync(sock);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var platform = new XenPlatform(new XenRunOptions(d.File("vm.cfg"), domid, 0x100000000, Simulated: true, XenStorePath: sock) { Labels = SimState.Labels }, NullLoggerFactory.Instance);
+        var (platform, xen) = SimCompanion.Create(d.File("vm.cfg"), domid, sock);
         var run = platform.RunAsync(cts.Token);
         await Task.WhenAny(platform.Running.Task, run);
         if (run.IsCompleted)
             await run; // surfaces the start-up failure
-        var sim = platform.Simulator!;
+        var sim = xen.Simulator!;
         var dom = sim.Domain(domid)!;
         var mailbox = new SimMailbox(sim, dom);
         ulong mailboxGfn = 0xFE000000 >> 12;
