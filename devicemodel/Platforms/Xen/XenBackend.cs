@@ -59,10 +59,14 @@ internal sealed class XenBackend : ICompanionBackend
     /// <inheritdoc/>
     public void Open(GuestLayout layout, IReadOnlyList<FrameRun> bootRuns, bool reattaching)
     {
-        _devices = _options.Simulated ? OpenSimulator(bootRuns, reattaching) : XenDevices.OpenHost();
+        _devices = _options.Simulated ? OpenSimulator(layout, bootRuns, reattaching) : XenDevices.OpenHost();
         _session = XenGuestSession.Open(_devices, _options.Domid, new XenSessionOptions(), _logging);
         if (!reattaching)
+        {
+            // XEN_DOMCTL_memory_mapping would silently replace RAM: nothing of the guest's may lie under the window.
+            _session.EnsureUnpopulated(bootRuns);
             return;
+        }
         // A domain that is gone took everything the predecessor mapped with it: nothing to re-attach to.
         try
         {
@@ -92,6 +96,7 @@ internal sealed class XenBackend : ICompanionBackend
     {
         if (_restricted)
             throw new UserErrorException($"slot {device.Slot}: this companion runs with --restrict: its privcmd is restricted to the domain and can no longer map memory; hot-add needs a companion started without --restrict");
+        Session.EnsureUnpopulated(runs); // nothing of the guest's may lie under the new frames
         Session.Pmem.Map(runs);
         return Task.CompletedTask;
     }
@@ -210,7 +215,7 @@ internal sealed class XenBackend : ICompanionBackend
         }
     }
 
-    private XenDevices OpenSimulator(IReadOnlyList<FrameRun> runs, bool reattaching)
+    private XenDevices OpenSimulator(GuestLayout layout, IReadOnlyList<FrameRun> runs, bool reattaching)
     {
         // The simulated host knows as pmem exactly the SPA range the backings were assumed at.
         ulong first = runs.Select(f => f.Mfn).DefaultIfEmpty(0UL).Min();
@@ -236,7 +241,7 @@ internal sealed class XenBackend : ICompanionBackend
         Simulator = sim;
         // A re-attach needs the domain the predecessor served; a fresh start creates it unless it lives on.
         if (sim.Domain(_options.Domid) is null && !reattaching)
-            sim.CreateDomain(_options.Domid);
+            sim.CreateDomain(_options.Domid, memoryMap: layout.MemoryMap);
         return sim.OpenDevices();
     }
 
