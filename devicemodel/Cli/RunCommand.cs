@@ -9,7 +9,7 @@ using XenVnvdimm.DeviceModel.Platforms.Xen;
 namespace XenVnvdimm.DeviceModel.Cli;
 
 /// <summary>
-/// <c>xen-vnvdimm run --platform xen|sim --domid N --config FILE [--assume-spa-base ADDR]</c> serves a
+/// <c>xen-vnvdimm run --platform xen|sim --domid N --config FILE [--assume-spa-base ADDR] [--label-dir DIR]</c> serves a
 /// Xen guest (or the simulated hypervisor) until the domain is released or a signal arrives (the guest
 /// then keeps its pmem and a new run re-attaches);
 /// <c>xen-vnvdimm run --platform qemu --config FILE [--domid N] [--guest-script S] [--console-log F]</c>:
@@ -30,6 +30,7 @@ internal static class RunCommand
         string? domid = args.Option("--domid");
         string? spaBase = args.Option("--assume-spa-base");
         bool restrict = args.Flag("--restrict");
+        var labels = LabelDirectoryOption.Read(args, logging);
         args.End();
         string stateDir = Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } s ? s : CompanionStateFile.DefaultDirectory;
         var logger = logging.CreateLogger(platform);
@@ -42,9 +43,9 @@ internal static class RunCommand
             if (spaBase is not null && platform != "sim")
                 throw new UserErrorException($"--assume-spa-base '{spaBase}' is for --platform sim only: on xen every frame must be host pmem");
             ulong? spa = spaBase is null ? null : SizeParser.Parse(spaBase, "--assume-spa-base");
-            var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, logger));
+            var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, logger), labels: labels);
             var backend = new XenBackend(new XenBackendOptions(xenDom, platform == "sim", stateDir, spa, restrict), logging);
-            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa), layout, backend, logging);
+            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa, labels), layout, backend, logging);
             return companion.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         if (platform != "qemu")
@@ -61,8 +62,8 @@ internal static class RunCommand
 
         string harness = GuestHarness.Locate(Environment.GetEnvironmentVariable("XEN_VNVDIMM_GUEST_RUN"));
         var options = new QemuRunOptions(harness, script, log, dir, dom, seconds);
-        var qemuLayout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Qemu, logger));
-        var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir, xenstore), qemuLayout, new QemuBackend(options, logging), logging);
+        var qemuLayout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Qemu, logger), labels: labels);
+        var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir, xenstore, Labels: labels), qemuLayout, new QemuBackend(options, logging), logging);
         return qemu.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 }

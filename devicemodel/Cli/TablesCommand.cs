@@ -7,7 +7,7 @@ using XenVnvdimm.DeviceModel.Tables;
 namespace XenVnvdimm.DeviceModel.Cli;
 
 /// <summary>
-/// <c>xen-vnvdimm tables --config FILE --out DIR [--platform xen|qemu]</c> builds NFIT.bin,
+/// <c>xen-vnvdimm tables --config FILE --out DIR [--platform xen|qemu] [--label-dir DIR]</c> builds NFIT.bin,
 /// SSDT.aml, acpi_firmware.bin and layout.json; <c>xen-vnvdimm tables --decode FILE</c> prints an NFIT.
 /// </summary>
 internal static class TablesCommand
@@ -24,11 +24,12 @@ internal static class TablesCommand
         string configPath = args.Required("--config");
         string outDir = args.Required("--out");
         var platform = ParsePlatform(args.Option("--platform") ?? "xen");
+        var labels = LabelDirectoryOption.Read(args, logging);
         args.End();
 
         var logger = logging.CreateLogger("tables");
         var config = VnvdimmConfig.Load(configPath, platform, logger);
-        var layout = LayoutPlanner.Plan(config);
+        var layout = LayoutPlanner.Plan(config, labels: labels);
         var tables = GuestTables.Build(layout);
 
         // Everything is computed before anything is written: a bad config writes nothing.

@@ -43,7 +43,6 @@ internal static class BackingStages
             return null;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(d.LabelFile)!);
             var store = FileLabelStore.Open(d.LabelFile, checked((int)d.LabelSize));
             holds.Push(store);
             return store;

@@ -26,7 +26,7 @@ internal sealed partial class Companion
             byte[] nextFit;
             try
             {
-                next = LayoutPlanner.PlanHotAdd(layout, spec);
+                next = LayoutPlanner.PlanHotAdd(layout, spec, labels: _options.Labels);
                 _backend.Check(next);
                 nextFit = GuestTables.BuildNfit(next).ToFitBuffer();
             }

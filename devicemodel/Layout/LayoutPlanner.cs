@@ -1,5 +1,6 @@
 using System.Text;
 using XenVnvdimm.DeviceModel.Config;
+using XenVnvdimm.DeviceModel.Labels;
 
 namespace XenVnvdimm.DeviceModel.Layout;
 
@@ -15,15 +16,19 @@ public static class LayoutPlanner
     public const ulong AddressLimit = 1UL << 52;
 
     /// <summary>Plans the layout or throws a <see cref="UserErrorException"/> naming the entry and key.</summary>
-    public static GuestLayout Plan(VnvdimmConfig config, Func<string, ulong?>? backendSize = null)
+    /// <param name="config">The guest's vNVDIMM settings.</param>
+    /// <param name="backendSize">Sizes backends (tests); null asks the filesystem.</param>
+    /// <param name="labels">Where labels go when an entry names no file; null for <see cref="LabelLocation.Default"/>.</param>
+    public static GuestLayout Plan(VnvdimmConfig config, Func<string, ulong?>? backendSize = null, LabelLocation? labels = null)
     {
         backendSize ??= BackendSize.TryGet;
+        labels ??= LabelLocation.Default;
         var slots = AssignSlots(config.Devices, config.SlotCount);
         var layout = new GuestLayout([], config.SlotCount, config.WindowBase, config.MailboxGpa,
             config.DoorbellPort, config.EventIrq, config.Persistence, config.MemoryMap, config.BaseGiven);
         // In slot order, each device goes above the previous one: the same rule a hot-add follows.
         foreach (var (spec, slot) in config.Devices.Zip(slots).OrderBy(p => p.Second))
-            layout = Place(layout, spec with { Slot = slot }, backendSize, hotAdd: false);
+            layout = Place(layout, spec with { Slot = slot }, backendSize, labels, hotAdd: false);
         return layout;
     }
 
@@ -32,8 +37,8 @@ public static class LayoutPlanner
     /// lowest free slot (or the requested one) and the first aligned address above every
     /// device already present. Throws a <see cref="UserErrorException"/> naming the spec.
     /// </summary>
-    public static GuestLayout PlanHotAdd(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?>? backendSize = null) =>
-        Place(current, spec, backendSize ?? BackendSize.TryGet, hotAdd: true);
+    public static GuestLayout PlanHotAdd(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?>? backendSize = null, LabelLocation? labels = null) =>
+        Place(current, spec, backendSize ?? BackendSize.TryGet, labels ?? LabelLocation.Default, hotAdd: true);
 
     /// <summary>
     /// The one placement rule set, for a start and a hot-add alike: slot, backend twin, size against the
@@ -41,7 +46,7 @@ public static class LayoutPlanner
     /// clear of the DSM mailbox and of the guest's RAM and fixed ranges. A hot-add also needs the
     /// backend to exist now (a start may be planned by <c>tables</c> before the backend is created).
     /// </summary>
-    private static GuestLayout Place(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?> backendSize, bool hotAdd)
+    private static GuestLayout Place(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?> backendSize, LabelLocation labels, bool hotAdd)
     {
         var used = current.Devices.Select(d => d.Slot).ToHashSet();
         int slot = spec.Slot ?? Enumerable.Range(0, current.SlotCount).FirstOrDefault(s => !used.Contains(s), -1);
@@ -92,7 +97,7 @@ public static class LayoutPlanner
             size,
             spec.Backend,
             spec.LabelSize,
-            spec.LabelSize == 0 ? null : spec.Label ?? DefaultLabelFile(canonical),
+            spec.LabelSize == 0 ? null : spec.Label ?? labels.Resolve(spec.Name, canonical, serial),
             serial,
             spec.Node,
             spec.Unarmed,
@@ -111,12 +116,6 @@ public static class LayoutPlanner
             h = (h ^ b) * 16777619;
         return h == 0 ? 1 : h;
     }
-
-    /// <summary>Labels live next to a file backend, or under /var/lib for device backends.</summary>
-    public static string DefaultLabelFile(string canonicalBackend) =>
-        canonicalBackend.StartsWith("/dev/", StringComparison.Ordinal)
-            ? $"/var/lib/xen-vnvdimm/labels/{canonicalBackend[5..].Replace('/', '_')}.label"
-            : canonicalBackend + ".label";
 
     private static List<int> AssignSlots(IReadOnlyList<VnvdimmDeviceSpec> specs, int slotCount)
     {

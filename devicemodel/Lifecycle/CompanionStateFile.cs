@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.Win32.SafeHandles;
+using XenVnvdimm.DeviceModel.Files;
 
 namespace XenVnvdimm.DeviceModel.Lifecycle;
 
@@ -8,7 +10,8 @@ namespace XenVnvdimm.DeviceModel.Lifecycle;
 /// and removed on a clean exit. A second companion for the same domain is refused. A file left by
 /// a companion that died (kill -9) is handed to the next one as <see cref="Previous"/>: that
 /// companion's mappings and ioreq server are still live in the domain, and the next one re-attaches
-/// to them or refuses.
+/// to them or refuses. The file is mode 0600, opened through <see cref="SafeFile"/> (no symbolic
+/// link, a directory only root can write, created 0700).
 /// </summary>
 public sealed class CompanionStateFile : IDisposable
 {
@@ -46,18 +49,24 @@ public sealed class CompanionStateFile : IDisposable
     /// </summary>
     public static CompanionStateFile Acquire(string directory, uint domid, string platform)
     {
-        System.IO.Directory.CreateDirectory(directory);
+        SafeFile.EnsureSafeDirectory(directory, create: true);
         string path = System.IO.Path.Combine(directory, $"{domid}.state");
+        int fd = SafeFile.OpenNoFollow(path, create: true);
         FileStream file;
         try
         {
-            // FileShare.None is an exclusive flock on Linux: it dies with the process that holds it.
-            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // An exclusive flock, as FileShare.None takes it: it dies with the process that holds it.
+            if (!SafeFile.TryLockExclusive(fd, path))
+                throw new UserErrorException($"domain {domid} is already served by a running companion ({Describe(path)}; state file {path})");
+            if (SafeFile.ModeOf(fd, path) != SafeFile.FileMode)
+                SafeFile.SetMode(fd, path, SafeFile.FileMode); // earlier versions left it 0644
         }
-        catch (IOException)
+        catch
         {
-            throw new UserErrorException($"domain {domid} is already served by a running companion ({Describe(path)}; state file {path})");
+            Tmds.Linux.LibC.close(fd);
+            throw;
         }
+        file = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite);
         string content = new StreamReader(file, Encoding.UTF8, leaveOpen: true).ReadToEnd();
         if (content.Trim().Length == 0)
         {
@@ -96,12 +105,15 @@ public sealed class CompanionStateFile : IDisposable
     // holder's exclusive one refuses.
     private static unsafe string Describe(string path)
     {
-        byte[] name = Encoding.UTF8.GetBytes(path + "\0");
         int fd;
-        fixed (byte* n = name)
-            fd = Tmds.Linux.LibC.open(n, Tmds.Linux.LibC.O_RDONLY | Tmds.Linux.LibC.O_CLOEXEC);
-        if (fd < 0)
+        try
+        {
+            fd = SafeFile.OpenReadOnlyNoFollow(path);
+        }
+        catch (Exception e) when (e is IOException or UserErrorException)
+        {
             return "pid unknown";
+        }
         try
         {
             using var content = new MemoryStream();

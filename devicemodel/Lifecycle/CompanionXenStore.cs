@@ -42,15 +42,17 @@ public sealed class CompanionXenStore : IAsyncDisposable
         return new CompanionXenStore(client, domid, logger);
     }
 
-    /// <summary>Writes state=starting and our pid; creates the command node readable and writable only by dom0.</summary>
+    /// <summary>Over an already connected client (tests that watch the wire); the result owns it.</summary>
+    internal static CompanionXenStore Over(XenStoreClient client, uint domid, ILogger logger) => new(client, domid, logger);
+
+    /// <summary>Writes state=starting and our pid; creates the command node afresh, readable and writable only by dom0.</summary>
     public async Task StartingAsync(CancellationToken cancel)
     {
         string b = XenStoreLayout.Base(_domid);
         await _client.WriteAsync($"{b}/state", "starting", cancel);
         await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
         await _client.RemoveAsync($"{b}/error", cancel); // a failed earlier start's reason is not ours
-        await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
-        await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
+        await CreateCommandNodeAsync(cancel);
     }
 
     /// <summary>
@@ -66,11 +68,24 @@ public sealed class CompanionXenStore : IAsyncDisposable
         await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
         await _client.RemoveAsync($"{b}/error", cancel);
         if (!await _client.ExistsAsync(XenStoreLayout.Command(_domid), cancel))
-        {
-            await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
-            await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
-        }
+            await CreateCommandNodeAsync(cancel);
+        else if (CommandNodeGuard.Check(await _client.GetPermissionsAsync(XenStoreLayout.Command(_domid), cancel)) is string refusal)
+            _logger.LogWarning("re-attach: {Refusal}; every command will be refused until it is", refusal);
     }
+
+    /// <summary>
+    /// Creates the command node empty and dom0-only in one transaction, replacing whatever was there
+    /// (stale content, children, access-list entries): a node written first and restricted after
+    /// would exist for a moment with the permissions it inherits from its parent.
+    /// </summary>
+    private Task CreateCommandNodeAsync(CancellationToken cancel) =>
+        _client.TransactionAsync(async (t, c) =>
+        {
+            string node = XenStoreLayout.Command(_domid);
+            await t.RemoveAsync(node, c);
+            await t.WriteAsync(node, "", c);
+            await t.SetPermissionsAsync(node, CommandNodeGuard.Required, c);
+        }, cancel);
 
     /// <summary>Publishes one device's node.</summary>
     public async Task PublishDeviceAsync(PlannedDevice d, string state, CancellationToken cancel)
@@ -161,10 +176,9 @@ public sealed class CompanionXenStore : IAsyncDisposable
         }
 
         string result;
-        var perms = await _client.GetPermissionsAsync(XenStoreLayout.Command(_domid), cancel);
-        if (perms.Owner != 0 || perms.AccessOf(checked((ushort)_domid)) != XenStoreAccess.None)
+        if (CommandNodeGuard.Check(await _client.GetPermissionsAsync(XenStoreLayout.Command(_domid), cancel)) is string refusal)
         {
-            result = $"error: refusing to act: the command node is {Describe(perms.AccessOf((ushort)_domid))} by domain {_domid} (owner {perms.Owner}); it must be dom0-only";
+            result = $"error: {refusal}";
         }
         else if (cmd.Verb == "add")
         {
@@ -201,13 +215,6 @@ public sealed class CompanionXenStore : IAsyncDisposable
         _logger.LogInformation("request {Id}: {Result}", cmd.RequestId, result);
         await ClearCommandAsync(text, cancel);
     }
-
-    private static string Describe(XenStoreAccess a) => a switch
-    {
-        XenStoreAccess.Read => "readable",
-        XenStoreAccess.Write => "writable",
-        _ => "readable and writable",
-    };
 
     /// <summary>Empties the command node if it still holds the command just handled, so the next client may write.</summary>
     private Task ClearCommandAsync(string handled, CancellationToken cancel) =>
@@ -271,10 +278,7 @@ public sealed class CompanionXenStore : IAsyncDisposable
         string b = XenStoreLayout.Base(_domid);
         await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
         if (!await _client.ExistsAsync(XenStoreLayout.Command(_domid), cancel))
-        {
-            await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
-            await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
-        }
+            await CreateCommandNodeAsync(cancel);
         foreach (var d in layout.Devices)
             await PublishDeviceAsync(d, "running", cancel);
         await _client.WriteAsync($"{b}/state", "running", cancel);

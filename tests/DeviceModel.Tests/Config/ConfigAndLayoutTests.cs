@@ -85,11 +85,12 @@ public class ConfigAndLayoutTests
     }
 
     [Fact]
-    public void LabelDefaultsNextToFilesAndUnderVarLibForDevices()
+    public void LabelsDefaultToTheLabelsRootKeyedBySerial()
     {
-        var l = Plan("vnvdimms = [ 'backend=/srv/vm1.img, size=2M', 'backend=/dev/dax0.1, size=2M', 'backend=/x, size=2M, label_size=0', 'backend=/y, size=2M, label=/l/y.lbl' ]");
-        Assert.Equal("/srv/vm1.img.label", l.Devices[0].LabelFile);
-        Assert.Equal("/var/lib/xen-vnvdimm/labels/dax0.1.label", l.Devices[1].LabelFile);
+        // No label file exists at any old default location of these backends, so all are new guests.
+        var l = Plan("vnvdimms = [ 'backend=/srv/vm1.img, size=2M, serial=0x1234', 'backend=/dev/dax0.1, size=2M, serial=0xabcdef01', 'backend=/x, size=2M, label_size=0', 'backend=/y, size=2M, label=/l/y.lbl' ]");
+        Assert.Equal("/var/lib/xen-vnvdimm/labels/00001234.label", l.Devices[0].LabelFile);
+        Assert.Equal("/var/lib/xen-vnvdimm/labels/abcdef01.label", l.Devices[1].LabelFile);
         Assert.Null(l.Devices[2].LabelFile);
         Assert.Equal("/l/y.lbl", l.Devices[3].LabelFile);
     }

@@ -43,9 +43,9 @@ internal sealed class SimCompanion : IDisposable
     /// <summary>A companion (not started) for <paramref name="config"/> on the simulator, as <c>run --platform sim</c> builds it.</summary>
     public static (Companion Companion, XenBackend Backend) Create(string config, ushort domid, string xenstoreSocket)
     {
-        var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, NullLogger.Instance));
+        var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, NullLogger.Instance), labels: SimState.Labels);
         var backend = new XenBackend(new XenBackendOptions(domid, Simulated: true, SimState.Directory, 0x100000000), NullLoggerFactory.Instance);
-        var companion = new Companion(new CompanionOptions(domid, SimState.Directory, xenstoreSocket, 0x100000000), layout, backend, NullLoggerFactory.Instance);
+        var companion = new Companion(new CompanionOptions(domid, SimState.Directory, xenstoreSocket, 0x100000000, SimState.Labels), layout, backend, NullLoggerFactory.Instance);
         return (companion, backend);
     }
 

@@ -8,6 +8,12 @@ internal static class SimState
     /// <summary>The private state directory every companion of this test run uses (see <see cref="TestEnvironment"/>).</summary>
     public static string Directory => Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR")!;
 
+    /// <summary>The private labels root of this test run (see <see cref="TestEnvironment"/>).</summary>
+    public static string LabelDirectory => Environment.GetEnvironmentVariable("XEN_VNVDIMM_LABEL_DIR")!;
+
+    /// <summary>The labels root as an in-process companion is given it.</summary>
+    public static XenVnvdimm.DeviceModel.Labels.LabelLocation Labels => new(LabelDirectory);
+
     /// <summary>The companion state file of <paramref name="domid"/>.</summary>
     public static string StateFile(ushort domid) => Path.Combine(Directory, $"{domid}.state");
 
