@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.Acpi.Nfit;
@@ -12,11 +13,27 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// </summary>
 internal static class HostScanCommand
 {
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly Option<bool> s_json = new("--json") { Description = "print JSON" };
+    private static readonly Option<string> s_sysfs = new("--sysfs")
     {
-        bool json = args.Flag("--json");
-        string root = args.Option("--sysfs") ?? "/sys";
-        args.End();
+        Description = "root of the sysfs tree to read (a copy, for tests)",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => "/sys",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("host-scan",
+            "list the host's pmem SPA ranges from NFIT, E820 and the nd bus, cross-checked; exit 1 when they disagree")
+            { s_json, s_sysfs };
+        command.SetMain(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
+    {
+        bool json = args.GetValue(s_json);
+        string root = args.GetValue(s_sysfs)!;
         HostScanReport report;
         try
         {
