@@ -28,7 +28,8 @@ internal static class CommandTable
         "Exit status: 0 ok; 1 refused or failed (a refused backing, a hot-add error, a mismatch, a fault while serving);\n" +
         "2 usage or configuration error (bad arguments, a bad config file, a missing or unusable file).\n" +
         "Environment: XEN_VNVDIMM_LOG=Trace|Debug|Information|Warning|Error overrides the log level;\n" +
-        "XENSTORED_PATH names the xenstored socket; XEN_VNVDIMM_GUEST_RUN the qemu platform's guest harness;\n" +
+        "XENSTORED_PATH names the xenstored socket; XEN_VNVDIMM_STATE_DIR run's state files (/run/xen-vnvdimm);\n" +
+        "XEN_VNVDIMM_GUEST_RUN the qemu platform's guest harness; " +
         "JOURNAL_STREAM (set by systemd) selects journal-format logs.";
 
     private static RootCommand Build()

@@ -70,6 +70,7 @@ internal static class ManPageCommand
             "(defaults: Information for run, Warning for the other commands).");
         Entry(w, "JOURNAL_STREAM", "set by systemd: log lines carry a syslog priority prefix (<3> for the final error) instead of a timestamp.");
         Entry(w, "XENSTORED_PATH", "the xenstored socket (default: as libxenstore finds it).");
+        Entry(w, "XEN_VNVDIMM_STATE_DIR", "where run keeps its state files (default /run/xen-vnvdimm).");
         Entry(w, "XEN_VNVDIMM_GUEST_RUN", "the qemu platform's guest harness (default: found beside the program, /usr/lib/xen-vnvdimm/guest/run when installed).");
         w.AppendLine(".SH FILES");
         Entry(w, "/usr/lib/xen-vnvdimm/qemu-dm", "the device-model wrapper named by a guest's device_model_override.");

@@ -108,4 +108,33 @@ public sealed class CliHelpTests
             Assert.Contains(c.Name, r.Stdout);
         Assert.Contains("Exit status: 0 ok; 1 refused or failed", r.Stdout);
     }
+
+    [Theory]
+    [InlineData("README.md")]
+    [InlineData("docs/admin-guide.md")]
+    public void TheDocumentsNameEveryCommandAndOptionAndLinkNothingOutsideTheRepository(string file)
+    {
+        string text = File.ReadAllText(Path.Combine(GuestRunner.RepoRoot, file));
+        foreach (var c in CommandTable.Root.Subcommands.Where(c => !c.Hidden))
+        {
+            Assert.Contains($"{c.Name}", text);
+            foreach (var o in CommandTable.AcceptedOptions(c).Where(o => o.Name != "--help"))
+                Assert.True(text.Contains(o.Name, StringComparison.Ordinal), $"{file} does not mention {c.Name} {o.Name}");
+        }
+        Assert.Contains("Exit status", text, StringComparison.OrdinalIgnoreCase);
+        foreach (System.Text.RegularExpressions.Match link in System.Text.RegularExpressions.Regex.Matches(text, @"\]\(([^)]+)\)|`(\.\./[^`]*)`"))
+        {
+            string target = link.Groups[1].Success ? link.Groups[1].Value : link.Groups[2].Value;
+            Assert.False(target.Contains("://") || target.StartsWith("../"), $"{file} links outside the repository: {target}");
+            Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(Path.Combine(GuestRunner.RepoRoot, file))!, target)), $"{file} links to missing {target}");
+        }
+    }
+
+    [Fact]
+    public void TheReadmeStartsWithTheDemoAndTheTests()
+    {
+        var commands = File.ReadAllLines(Path.Combine(GuestRunner.RepoRoot, "README.md"))
+            .Where(l => l.StartsWith("    ", StringComparison.Ordinal) && l.Trim().Length > 0).Select(l => l.Trim()).Take(2);
+        Assert.Equal(["scripts/demo", "scripts/test"], commands);
+    }
 }
