@@ -61,6 +61,6 @@ public class ZeroDeviceGuestTests
         Assert.Equal(spa.Base, Convert.ToUInt64(await xs.ReadStringAsync($"/local/domain/0/device-model/{domid}/vnvdimm/devices/0/gpa"), 16));
         var first = companion.Domain.P2m.Lookup(spa.Base >> 12);
         Assert.True(first is not null, $"gpa 0x{spa.Base:x} is not mapped after the hot-add");
-        await companion.StopAndAssertNothingLeftAsync(xs);
+        await companion.ReleaseAndAssertNothingLeftAsync(xs);
     }
 }
