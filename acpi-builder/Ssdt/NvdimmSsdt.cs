@@ -32,8 +32,7 @@ public static class NvdimmSsdt
     {
         if (o.SlotCount is < 1 or > NvdimmSsdtOptions.MaxSlots)
             throw new ArgumentOutOfRangeException(nameof(o), $"slot count {o.SlotCount} is outside 1..{NvdimmSsdtOptions.MaxSlots}");
-        if (o.BootFit.Length == 0)
-            throw new ArgumentException("the boot FIT is empty", nameof(o));
+        // An empty boot FIT is valid: a guest with no boot devices, only free slots for hot-add.
 
         var root = new List<AmlNode>
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Xen.Abi;
 
@@ -9,15 +10,24 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// </summary>
 internal static class AbiCommand
 {
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly Option<bool> s_json = new("--json") { Description = "print JSON (the only format)" };
+
+    public static Command Create()
     {
-        bool json = args.Flag("--json");
-        args.End();
+        var command = new Command("abi", "print the Xen structures and constants this program marshals") { s_json };
+        command.SetMain(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
+    {
+        bool json = args.GetValue(s_json);
         if (!json)
             throw new UserErrorException("only --json output exists: use 'xen-vnvdimm abi --json'");
-        using var stdout = Console.OpenStandardOutput();
-        AbiCatalog.WriteJson(stdout);
-        stdout.Write("\n"u8);
+        // Through Console.Out, so callers that redirect it (tests, hosts) get the report.
+        using var buffer = new MemoryStream();
+        AbiCatalog.WriteJson(buffer);
+        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
         return 0;
     }
 }

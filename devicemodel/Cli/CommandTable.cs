@@ -1,59 +1,154 @@
-using Microsoft.Extensions.Logging;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 
 namespace XenVnvdimm.DeviceModel.Cli;
 
-/// <summary>Dispatches <c>xen-vnvdimm COMMAND ...</c> to one class per command.</summary>
+/// <summary>
+/// The command line: <c>xen-vnvdimm COMMAND [options]</c> on System.CommandLine, one file per
+/// command under Cli/. Every outcome is an exit status of <see cref="ExitCodes"/> with at most one
+/// error line on stderr: parse errors name the offending token (and the closest valid one),
+/// exceptions are caught here and never reach the runtime (no stack trace, no abort).
+/// </summary>
 internal static class CommandTable
 {
     /// <summary>Exit code for user errors (bad config, bad arguments).</summary>
-    public const int UserError = 2;
+    public const int UserError = ExitCodes.UserError;
 
-    private delegate int CommandMain(CommandArgs args, ILoggerFactory logging);
+    /// <summary>Program name in help and error lines.</summary>
+    public const string Program = "xen-vnvdimm";
 
-    // One line per command; each command lives in its own file under Cli/.
-    private static readonly Dictionary<string, (CommandMain Main, string Summary)> s_commands = new()
+    private static readonly Lazy<RootCommand> s_root = new(Build);
+
+    /// <summary>The command tree (built once; parsing is reentrant).</summary>
+    public static RootCommand Root => s_root.Value;
+
+    /// <summary>Text after every command list: exit statuses and environment.</summary>
+    public const string Epilogue =
+        "Exit status: 0 ok; 1 refused or failed (a refused backing, a hot-add error, a mismatch, a fault while serving);\n" +
+        "2 usage or configuration error (bad arguments, a bad config file, a missing or unusable file).\n" +
+        "Environment: XEN_VNVDIMM_LOG=Trace|Debug|Information|Warning|Error overrides the log level;\n" +
+        "XENSTORED_PATH names the xenstored socket; XEN_VNVDIMM_STATE_DIR run's state files (/run/xen-vnvdimm);\n" +
+        "XEN_VNVDIMM_GUEST_RUN the qemu platform's guest harness; " +
+        "JOURNAL_STREAM (set by systemd) selects journal-format logs.";
+
+    private static RootCommand Build()
     {
-        ["abi"] = (AbiCommand.Run, "print the Xen structures and constants this program marshals (--json)"),
-        ["inspect"] = (InspectCommand.Run, "resolve a backing into its machine-frame runs, and every refusal (--json)"),
-        ["host-scan"] = (HostScanCommand.Run, "list the host's pmem SPA ranges from NFIT, E820 and the nd bus, cross-checked (--json)"),
-        ["label-torture"] = (LabelTortureCommand.Run, "test aid: crash-safety torture of a label file (killed by the test)"),
-        ["run"] = (RunCommand.Run, "serve a guest's vNVDIMMs (--platform xen|sim --domid N, or --platform qemu to boot one)"),
-        ["verify"] = (VerifyCommand.Run, "check a guest core dump against the vNVDIMM backing files (--core CORE --config FILE)"),
-        ["hot-add"] = (HotAddCommandLine.Run, "add a vNVDIMM to a running guest through its companion (--domid N SPEC)"),
-        ["tables"] = (TablesCommand.Run, "build NFIT/SSDT for a config, or decode an NFIT"),
-        ["xenstored"] = (XenstoredCommand.Run, "run the embedded xenstored on a Unix socket (--socket PATH [--dump FILE])"),
-    };
+        var root = new RootCommand("xen-vnvdimm: virtual NVDIMMs for Xen HVM guests, served from dom0.\n\n" + Epilogue)
+        {
+            GlobalOptions.Verbose,
+            GlobalOptions.Quiet,
+            AbiCommand.Create(),
+            HostScanCommand.Create(),
+            HotAddCommandLine.Create(),
+            InspectCommand.Create(),
+            LabelTortureCommand.Create(),
+            RunCommand.Create(),
+            TablesCommand.Create(),
+            VerifyCommand.Create(),
+            XenstoredCommand.Create(),
+            HelpCommand.Create(),
+            ManPageCommand.Create(),
+        };
+        return root;
+    }
 
+    /// <summary>Runs the command line <paramref name="argv"/>; the program's only entry point.</summary>
     public static int Dispatch(string[] argv)
     {
-        if (argv.Length == 0 || argv[0] is "-h" or "--help" or "help")
-        {
-            PrintUsage(Console.Out);
-            return argv.Length == 0 ? UserError : 0;
-        }
-
-        if (!s_commands.TryGetValue(argv[0], out var command))
-        {
-            Console.Error.WriteLine($"xen-vnvdimm: error: unknown command '{argv[0]}' (try --help)");
-            return UserError;
-        }
-
-        using var logging = Logging.Create(argv);
+        string where = Program;
         try
         {
-            return command.Main(new CommandArgs(argv[0], argv.AsSpan(1).ToArray()), logging);
+            // No @response files: a config path or device spec may start with '@'.
+            var result = Root.Parse(argv, new ParserConfiguration { ResponseFileTokenReplacer = null });
+            if (result.CommandResult.Command is { } c && c != Root)
+                where = $"{Program} {c.Name}";
+            if (argv.Length == 0)
+            {
+                Help(Root, Console.Out);
+                return UserError;
+            }
+            if (result.Action is not HelpAction && result.Errors.Count > 0)
+            {
+                Logging.Fatal($"{where}: error: {Describe(result)} (try '{where} --help')");
+                return UserError;
+            }
+            return result.Invoke(new InvocationConfiguration
+            {
+                EnableDefaultExceptionHandler = false,
+                Output = Console.Out,
+                Error = Console.Error,
+                ProcessTerminationTimeout = null,
+            });
         }
         catch (UserErrorException e)
         {
-            Console.Error.WriteLine($"xen-vnvdimm {argv[0]}: error: {e.Message}");
+            Logging.Fatal($"{where}: error: {OneLine(e.Message)}");
             return UserError;
+        }
+        catch (Exception e)
+        {
+            // A failure we did not foresee: still one line, and the exception type says where to look.
+            Logging.Fatal($"{where}: error: {OneLine(e.Message)} ({e.GetType().Name})");
+            return ExitCodes.Failed;
         }
     }
 
-    private static void PrintUsage(TextWriter w)
+    /// <summary>Writes <paramref name="command"/>'s help.</summary>
+    public static void Help(Command command, TextWriter w)
     {
-        w.WriteLine("usage: xen-vnvdimm COMMAND [options]   (global: -v/--verbose, --quiet)");
-        foreach (var (name, c) in s_commands.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            w.WriteLine($"  {name,-12} {c.Summary}");
+        var path = new List<string>();
+        for (Command? c = command; c is not null && c != Root; c = c.Parents.OfType<Command>().FirstOrDefault())
+            path.Insert(0, c.Name);
+        path.Add("--help");
+        Root.Parse(path).Invoke(new InvocationConfiguration { Output = w, Error = w });
     }
+
+    /// <summary>The default value <c>--help</c> shows for <paramref name="option"/>, or null.</summary>
+    public static string? DefaultText(Option option) =>
+        // Every defaulted option here takes a string, validated by its command, so errors can name it.
+        option is Option<string> { DefaultValueFactory: { } factory } ? factory(null!) : null;
+
+    private static string Describe(ParseResult result)
+    {
+        var command = result.CommandResult.Command;
+        if (result.UnmatchedTokens.Count > 0)
+        {
+            string token = result.UnmatchedTokens[0];
+            bool isOption = token.StartsWith('-');
+            var candidates = isOption
+                ? OptionNames(command)
+                : command.Subcommands.Where(s => !s.Hidden).Select(s => s.Name);
+            string what = isOption ? "option" : command == Root ? "command" : "argument";
+            string text = $"unknown {what} '{token}'";
+            if (Suggestions.Closest(token, candidates) is { } near)
+                text += $"; did you mean '{near}'?";
+            return text;
+        }
+        foreach (var error in result.Errors)
+        {
+            if (error.SymbolResult is OptionResult { Tokens.Count: 0, IdentifierTokenCount: > 0 } o && o.Option.ValueType != typeof(bool))
+                return $"option {o.Option.Name} needs a value";
+        }
+        // A missing required option: say it in our words, as the commands' own checks do.
+        if (command.Options.FirstOrDefault(o => o.Required && result.GetResult(o) is not { IdentifierTokenCount: > 0 }) is { } missing)
+            return $"missing required option {missing.Name}";
+        return OneLine(result.Errors[0].Message);
+    }
+
+    /// <summary>Every name and alias of every option <paramref name="command"/> accepts, global ones included.</summary>
+    public static IEnumerable<string> OptionNames(Command command) =>
+        AcceptedOptions(command).SelectMany(o => o.Aliases.Prepend(o.Name));
+
+    /// <summary>The options <paramref name="command"/> accepts: its own and the recursive ones of its ancestors.</summary>
+    public static IEnumerable<Option> AcceptedOptions(Command command)
+    {
+        var own = command.Options.ToList();
+        var inherited = new List<Option>();
+        for (var p = command.Parents.OfType<Command>().FirstOrDefault(); p is not null; p = p.Parents.OfType<Command>().FirstOrDefault())
+            inherited.AddRange(p.Options.Where(o => o.Recursive));
+        return own.Concat(inherited).Distinct();
+    }
+
+    private static string OneLine(string message) => string.Join(' ', message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 }

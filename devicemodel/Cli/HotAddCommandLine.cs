@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Lifecycle;
 using XenVnvdimm.XenStore.Client;
@@ -11,19 +12,41 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// </summary>
 internal static class HotAddCommandLine
 {
-    public static int Run(CommandArgs args, ILoggerFactory logging) => RunAsync(args).GetAwaiter().GetResult();
-
-    private static async Task<int> RunAsync(CommandArgs args)
+    private static readonly Option<string> s_domid = new("--domid") { Description = "the guest's domain id", HelpName = "N", Required = true };
+    private static readonly Option<string?> s_requestId = new("--request-id")
     {
-        string domText = args.Required("--domid");
-        string? id = args.Option("--request-id");
-        string? timeoutText = args.Option("--timeout");
-        var rest = args.Positionals();
-        if (rest.Count != 1)
-            throw new UserErrorException("give exactly one device spec, quoted, e.g. 'backend=/srv/pmem/vm1.img, label_size=128K'");
-        if (!uint.TryParse(domText, out uint domid) || domid == 0)
-            throw new UserErrorException($"--domid '{domText}' is not a guest domain id");
-        int seconds = timeoutText is null ? 120 : int.TryParse(timeoutText, out int t) && t > 0 ? t : throw new UserErrorException($"--timeout '{timeoutText}' is not a positive number of seconds");
+        Description = "id of the request, and of its result node result/ID (letters, digits, '-', '_', '.'; default: PID-TICKS)",
+        HelpName = "ID",
+    };
+    private static readonly Option<string> s_timeout = new("--timeout")
+    {
+        Description = "seconds to wait for the command node and the result",
+        HelpName = "SEC",
+        DefaultValueFactory = _ => "120",
+    };
+    private static readonly Argument<string> s_spec = new("SPEC")
+    {
+        Description = "one device, quoted, in xl's vnvdimms syntax: 'backend=/srv/pmem/vm1.img, label_size=128K'",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("hot-add",
+            "add a vNVDIMM to a running guest through its companion; prints the result, exit 0 for 'ok slot=N', 1 for an error")
+            { s_domid, s_requestId, s_timeout, s_spec };
+        command.SetMain((r, _) => RunAsync(r).GetAwaiter().GetResult());
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult args)
+    {
+        string domText = args.GetValue(s_domid)!;
+        string? id = args.GetValue(s_requestId);
+        string timeoutText = args.GetValue(s_timeout)!;
+        var rest = new[] { args.GetValue(s_spec)! };
+        if (!uint.TryParse(domText, out uint domid) || domid is 0 or >= 0x7FF0)
+            throw new UserErrorException($"--domid '{domText}' is not a guest domain id (1..32751)");
+        int seconds = int.TryParse(timeoutText, out int t) && t is > 0 and <= 86400 ? t : throw new UserErrorException($"--timeout '{timeoutText}' is not a number of seconds in 1..86400");
         id ??= $"{Environment.ProcessId}-{DateTime.UtcNow.Ticks}";
         if (HotAddCommand.Parse($"{id} add") is null)
             throw new UserErrorException($"--request-id '{id}' may hold only letters, digits, '-', '_' and '.' (at most 64)");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Backing;
@@ -11,20 +12,56 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// </summary>
 internal static class InspectCommand
 {
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly Argument<string> s_backend = new("BACKEND")
+    {
+        Description = "the backing: a file on a DAX filesystem, a devdax character device (/dev/daxX.Y) or a pmem block device",
+    };
+    private static readonly Option<bool> s_json = new("--json") { Description = "print JSON" };
+    private static readonly Option<bool> s_summary = new("--summary") { Description = "totals only, not every run" };
+    private static readonly Option<bool> s_zero = new("--zero-unwritten")
+    {
+        Description = "write zeros over unwritten (fallocated) extents so they become mappable; changes the file",
+    };
+    private static readonly Option<bool> s_stats = new("--stats") { Description = "print timings and memory use on stderr" };
+    private static readonly Option<string> s_repeat = new("--repeat")
+    {
+        Description = "resolve N times and report the fastest (benchmarking)",
+        HelpName = "N",
+        DefaultValueFactory = _ => "1",
+    };
+    private static readonly Option<string?> s_spaBase = new("--assume-spa-base")
+    {
+        Description = "for a file not on pmem (tests): pretend the host's pmem starts at ADDR (default: read the host's NFIT/nd bus)",
+        HelpName = "ADDR",
+    };
+    private static readonly Option<string?> s_align = new("--align")
+    {
+        Description = "required size alignment in bytes (default: the namespace's alignment, at least 2 MiB for files)",
+        HelpName = "BYTES",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("inspect",
+            "resolve a backing into its machine-frame runs and print every refusal; exit 0 when accepted, 1 when refused")
+            { s_backend, s_json, s_summary, s_zero, s_stats, s_repeat, s_spaBase, s_align };
+        command.SetMain(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
     {
         var log = logging.CreateLogger("inspect");
-        bool json = args.Flag("--json");
-        bool summary = args.Flag("--summary");
-        bool zero = args.Flag("--zero-unwritten");
-        bool stats = args.Flag("--stats");
-        int repeat = int.TryParse(args.Option("--repeat") ?? "1", System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0
-            ? n : throw new UserErrorException("--repeat wants a positive count");
-        ulong? spaBase = ParseAddress(args.Option("--assume-spa-base"), "--assume-spa-base");
-        ulong? align = ParseAddress(args.Option("--align"), "--align");
-        var positionals = args.Positionals();
-        if (positionals.Count != 1)
-            throw new UserErrorException("usage: inspect BACKEND [--json] [--summary] [--assume-spa-base ADDR] [--align BYTES] [--zero-unwritten] [--stats] [--repeat N]");
+        bool json = args.GetValue(s_json);
+        bool summary = args.GetValue(s_summary);
+        bool zero = args.GetValue(s_zero);
+        bool stats = args.GetValue(s_stats);
+        string repeatText = args.GetValue(s_repeat)!;
+        int repeat = int.TryParse(repeatText, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is > 0 and <= 1000
+            ? n : throw new UserErrorException($"--repeat '{repeatText}' is not a count in 1..1000");
+        ulong? spaBase = ParseAddress(args.GetValue(s_spaBase), "--assume-spa-base");
+        ulong? align = ParseAddress(args.GetValue(s_align), "--align");
+        string[] positionals = [args.GetValue(s_backend)!];
 
         var options = new BackingOptions { AssumeSpaBase = spaBase, Alignment = align, ZeroUnwritten = zero };
         // --repeat resolves again and keeps the fastest, so one-time costs (JIT, cold caches) do not count.

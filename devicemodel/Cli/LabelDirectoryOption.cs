@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Labels;
 
@@ -13,10 +14,17 @@ internal static class LabelDirectoryOption
     /// <summary>The environment variable naming the labels root (read here only).</summary>
     public const string EnvironmentVariable = "XEN_VNVDIMM_LABEL_DIR";
 
-    /// <summary>Takes the option from <paramref name="args"/> and builds the location.</summary>
-    public static LabelLocation Read(CommandArgs args, ILoggerFactory logging)
+    /// <summary>The option, shared by the commands that plan a layout.</summary>
+    public static readonly Option<string?> Option = new("--label-dir")
     {
-        string root = args.Option("--label-dir")
+        Description = $"labels root for devices without label= (default: ${EnvironmentVariable}, else {LabelLocation.DefaultRoot})",
+        HelpName = "DIR",
+    };
+
+    /// <summary>Reads the option (or the environment) and builds the location.</summary>
+    public static LabelLocation Read(ParseResult args, ILoggerFactory logging)
+    {
+        string root = args.GetValue(Option)
             ?? (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } env ? env : LabelLocation.DefaultRoot);
         if (!Path.IsPathFullyQualified(root))
             throw new UserErrorException($"--label-dir '{root}' must be an absolute path");

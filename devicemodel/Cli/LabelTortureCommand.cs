@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Labels;
@@ -6,7 +7,7 @@ using XenVnvdimm.DeviceModel.Labels;
 namespace XenVnvdimm.DeviceModel.Cli;
 
 /// <summary>
-/// <c>xen-vnvdimm label-torture --label FILE --size N --seed S --start I --count N</c> (hidden test
+/// <c>xen-vnvdimm label-torture --label FILE --size N --seed S --start I --count N</c> (test
 /// aid): opens a <see cref="FileLabelStore"/>, prints <c>ready</c> (and <c>recovered</c> when the
 /// open replayed the journal), then performs writes I, I+1, … of one 4 KiB page each — page and
 /// content a pure function of (seed, index), see <see cref="PageOf"/> and <see cref="Fill"/> —
@@ -19,14 +20,32 @@ internal static class LabelTortureCommand
     /// <summary>Size of one torture write: a 4 KiB-aligned page of the label area.</summary>
     public const int PageBytes = 4096;
 
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly Option<string> s_label = new("--label") { Description = "the label file", HelpName = "FILE", Required = true };
+    private static readonly Option<string> s_size = Required("--size", "label area size in bytes, a multiple of 4096");
+    private static readonly Option<string> s_seed = Required("--seed", "seed of the write sequence");
+    private static readonly Option<string> s_start = Required("--start", "index of the first write");
+    private static readonly Option<string> s_count = Required("--count", "number of writes");
+
+    public static Command Create()
     {
-        string label = args.Required("--label");
-        int size = Number(args, "--size");
-        ulong seed = (ulong)Number(args, "--seed");
-        int start = Number(args, "--start");
-        int count = Number(args, "--count");
-        args.End();
+        var command = new Command("label-torture", "test aid: crash-safety torture of a label file (killed by the test)")
+        {
+            s_label, s_size, s_seed, s_start, s_count,
+        };
+        command.SetMain(Run);
+        return command;
+    }
+
+    private static Option<string> Required(string name, string description) =>
+        new(name) { Description = description, HelpName = "N", Required = true };
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
+    {
+        string label = args.GetValue(s_label)!;
+        int size = Number(args, s_size);
+        ulong seed = (ulong)Number(args, s_seed);
+        int start = Number(args, s_start);
+        int count = Number(args, s_count);
         if (size % PageBytes != 0 || size == 0)
             throw new UserErrorException($"--size {size} is not a positive multiple of {PageBytes}");
 
@@ -71,11 +90,11 @@ internal static class LabelTortureCommand
         return z ^ (z >> 31);
     }
 
-    private static int Number(CommandArgs args, string name)
+    private static int Number(ParseResult args, Option<string> option)
     {
-        string text = args.Required(name);
+        string text = args.GetValue(option)!;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-            throw new UserErrorException($"{name} {text}: not a non-negative integer");
+            throw new UserErrorException($"{option.Name} {text}: not a non-negative integer");
         return n;
     }
 }

@@ -1,32 +1,35 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace XenVnvdimm.DeviceModel.Cli;
 
-/// <summary>Builds the program's logger factory: console on stderr, systemd format under systemd.</summary>
+/// <summary>
+/// The program's logs: one line per entry on stderr (stdout stays machine-readable). On a console
+/// a line reads <c>2026-12-04T17:15:37.123Z info: run: message</c>; when systemd started us
+/// (JOURNAL_STREAM is set) it reads <c>&lt;6&gt;run: message</c>, the syslog priority journald
+/// parses, with no timestamp since journald adds its own.
+/// </summary>
 internal static class Logging
 {
-    public static ILoggerFactory Create(IReadOnlyList<string> argv)
+    /// <summary>True when stderr goes to the systemd journal.</summary>
+    public static bool UnderJournal => Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 };
+
+    /// <summary>A logger factory at <paramref name="level"/>, unless XEN_VNVDIMM_LOG names another level.</summary>
+    public static ILoggerFactory Create(LogLevel level)
     {
-        var level = argv.Contains("-v") || argv.Contains("--verbose") ? LogLevel.Debug
-                  : argv.Contains("--quiet") ? LogLevel.Error
-                  : LogLevel.Warning;
-        if (Environment.GetEnvironmentVariable("XEN_VNVDIMM_LOG") is { } env && Enum.TryParse<LogLevel>(env, true, out var l))
+        if (Environment.GetEnvironmentVariable("XEN_VNVDIMM_LOG") is { } env && Enum.TryParse<LogLevel>(env, true, out var l) && Enum.IsDefined(l))
             level = l;
-        bool underSystemd = Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null;
+        var provider = new LineLoggerProvider(Console.Error, UnderJournal);
         return LoggerFactory.Create(b =>
         {
             b.SetMinimumLevel(level);
-            // All log output goes to stderr so stdout stays machine-readable.
-            b.AddConsole(o =>
-            {
-                o.LogToStandardErrorThreshold = LogLevel.Trace;
-                o.FormatterName = underSystemd ? ConsoleFormatterNames.Systemd : ConsoleFormatterNames.Simple;
-            });
-            if (underSystemd)
-                b.AddSystemdConsole(o => o.IncludeScopes = false);
-            else
-                b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+            b.AddProvider(provider);
         });
+    }
+
+    /// <summary>Writes the program's final error line: at priority err (3) under the journal.</summary>
+    public static void Fatal(string line)
+    {
+        Console.Error.WriteLine(UnderJournal ? "<3>" + line : line);
+        Console.Error.Flush();
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Companion;
 using XenVnvdimm.DeviceModel.Config;
@@ -9,7 +10,7 @@ using XenVnvdimm.DeviceModel.Platforms.Xen;
 namespace XenVnvdimm.DeviceModel.Cli;
 
 /// <summary>
-/// <c>xen-vnvdimm run --platform xen|sim --domid N --config FILE [--assume-spa-base ADDR] [--label-dir DIR]</c> serves a
+/// <c>xen-vnvdimm run --platform xen|sim --domid N --config FILE [--assume-spa-base ADDR] [--restrict]</c> serves a
 /// Xen guest (or the simulated hypervisor) until the domain is released or a signal arrives (the guest
 /// then keeps its pmem and a new run re-attaches);
 /// <c>xen-vnvdimm run --platform qemu --config FILE [--domid N] [--guest-script S] [--console-log F]</c>:
@@ -19,22 +20,76 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// </summary>
 internal static class RunCommand
 {
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly Option<string> s_platform = new Option<string>("--platform")
     {
-        string platform = args.Option("--platform") ?? "qemu";
-        string config = args.Required("--config");
-        string? script = args.Option("--guest-script");
-        string? log = args.Option("--console-log");
-        string? dir = args.Option("--run-dir");
-        string? timeout = args.Option("--timeout");
-        string? domid = args.Option("--domid");
-        string? spaBase = args.Option("--assume-spa-base");
-        bool restrict = args.Flag("--restrict");
+        Description = "xen: a real Xen guest (dom0); sim: the simulated hypervisor (tests); qemu: boot a local QEMU guest",
+        HelpName = "xen|sim|qemu",
+        Required = true,
+    }.OneOf("xen", "sim", "qemu");
+    private static readonly Option<string> s_config = new("--config") { Description = "the guest's config (xl syntax)", HelpName = "FILE", Required = true };
+    private static readonly Option<string?> s_domid = new("--domid")
+    {
+        Description = "the guest's domain id (required for xen and sim; for qemu: publish state in xenstore and take hot-adds)",
+        HelpName = "N",
+    };
+    private static readonly Option<string?> s_spaBase = new("--assume-spa-base")
+    {
+        Description = "sim only: backings are not on pmem (tests): pretend the host's pmem starts at ADDR",
+        HelpName = "ADDR",
+    };
+    private static readonly Option<bool> s_restrict = new("--restrict")
+    {
+        Description = "xen/sim: once serving, restrict privcmd and evtchn to the guest's domain (hot-add is then refused)",
+    };
+    private static readonly Option<string?> s_script = new("--guest-script")
+    {
+        Description = "qemu: shell script the guest runs after boot, then powers off (default: ndctl list)",
+        HelpName = "FILE",
+    };
+    private static readonly Option<string?> s_consoleLog = new("--console-log")
+    {
+        Description = "qemu: write the guest console to FILE (default: stdout)",
+        HelpName = "FILE",
+    };
+    private static readonly Option<string?> s_runDir = new("--run-dir")
+    {
+        Description = "qemu: where tables, the RAM file and sockets live (default: a new temporary directory)",
+        HelpName = "DIR",
+    };
+    private static readonly Option<string> s_timeout = new("--timeout")
+    {
+        Description = "qemu: stop the guest after SEC seconds",
+        HelpName = "SEC",
+        DefaultValueFactory = _ => "300",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("run",
+            "serve a guest's vNVDIMMs until the domain is released or SIGTERM/SIGINT (xen, sim), or boot a QEMU guest and serve it until it exits (qemu)")
+        {
+            s_platform, s_config, s_domid, s_spaBase, s_restrict, s_script, s_consoleLog, s_runDir, s_timeout, LabelDirectoryOption.Option,
+        };
+        // A daemon: start, devices, hot-adds and stop are worth a line each by default.
+        command.SetMain(Run, LogLevel.Information);
+        return command;
+    }
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
+    {
+        string platform = args.GetValue(s_platform)!;
+        string config = args.GetValue(s_config)!;
+        string? script = args.GetValue(s_script);
+        string? log = args.GetValue(s_consoleLog);
+        string? dir = args.GetValue(s_runDir);
+        string timeout = args.GetValue(s_timeout)!;
+        string? domid = args.GetValue(s_domid);
+        string? spaBase = args.GetValue(s_spaBase);
+        bool restrict = args.GetValue(s_restrict);
         var labels = LabelDirectoryOption.Read(args, logging);
-        args.End();
         string stateDir = Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } s ? s : CompanionStateFile.DefaultDirectory;
-        var logger = logging.CreateLogger(platform);
         string? xenstore = XenStore.Client.XenStoreEndpoint.Resolve(Environment.GetEnvironmentVariable(XenStore.Client.XenStoreEndpoint.EnvironmentVariable), File.Exists);
+        var logger = logging.CreateLogger(platform);
         if (platform is "xen" or "sim")
         {
             if (domid is null || !ushort.TryParse(domid, out ushort xenDom) || xenDom is 0 or >= 0x7FF0)
@@ -48,13 +103,11 @@ internal static class RunCommand
             var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa, labels), layout, backend, logging);
             return companion.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
-        if (platform != "qemu")
-            throw new UserErrorException($"--platform '{platform}' must be xen, sim or qemu");
         if (spaBase is not null || restrict)
             throw new UserErrorException($"{(restrict ? "--restrict" : "--assume-spa-base")} is for --platform xen|sim only");
         if (script is not null && !File.Exists(script))
             throw new UserErrorException($"--guest-script '{script}' does not exist");
-        int seconds = timeout is null ? 300 : int.TryParse(timeout, out int t) && t > 0 ? t : throw new UserErrorException($"--timeout '{timeout}' is not a positive number of seconds");
+        int seconds = int.TryParse(timeout, out int t) && t is > 0 and <= 86400 * 365 ? t : throw new UserErrorException($"--timeout '{timeout}' is not a positive number of seconds");
 
         ushort? dom = domid is null ? null
             : ushort.TryParse(domid, out ushort n) && n is > 0 and < 0x7FF0 ? n

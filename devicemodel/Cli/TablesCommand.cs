@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.Acpi.Nfit;
 using XenVnvdimm.DeviceModel.Config;
@@ -12,20 +13,48 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// </summary>
 internal static class TablesCommand
 {
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly Option<string?> s_config = new("--config") { Description = "the guest's config (xl syntax)", HelpName = "FILE" };
+    private static readonly Option<string?> s_out = new("--out")
     {
-        string? decode = args.Option("--decode");
+        Description = "directory for NFIT.bin, SSDT.aml, acpi_firmware.bin and layout.json (created; files in it replaced)",
+        HelpName = "DIR",
+    };
+    private static readonly Option<string> s_platform = new Option<string>("--platform")
+    {
+        Description = "the guest's firmware: xen (hvmloader, acpi_firmware=) or qemu",
+        HelpName = "xen|qemu",
+        DefaultValueFactory = _ => "xen",
+    }.OneOf("xen", "qemu");
+    private static readonly Option<string?> s_decode = new("--decode")
+    {
+        Description = "instead: print the NFIT in FILE (NFIT.bin, or /sys/firmware/acpi/tables/NFIT)",
+        HelpName = "FILE",
+    };
+
+    public static Command Create()
+    {
+        var command = new Command("tables",
+            "build a guest's NFIT and SSDT from its config (--config FILE --out DIR), or decode an NFIT (--decode FILE)")
+            { s_config, s_out, s_platform, s_decode, LabelDirectoryOption.Option };
+        command.SetMain(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
+    {
+        string? decode = args.GetValue(s_decode);
+        string? configPath = args.GetValue(s_config);
+        string? outDir = args.GetValue(s_out);
         if (decode is not null)
         {
-            args.End();
+            if (configPath is not null || outDir is not null)
+                throw new UserErrorException("--decode FILE takes neither --config nor --out");
             return Decode(decode);
         }
-
-        string configPath = args.Required("--config");
-        string outDir = args.Required("--out");
-        var platform = ParsePlatform(args.Option("--platform") ?? "xen");
+        if (configPath is null || outDir is null)
+            throw new UserErrorException($"missing required option {(configPath is null ? "--config" : "--out")} (or --decode FILE)");
+        var platform = ParsePlatform(args.GetValue(s_platform)!);
         var labels = LabelDirectoryOption.Read(args, logging);
-        args.End();
 
         var logger = logging.CreateLogger("tables");
         var config = VnvdimmConfig.Load(configPath, platform, logger);
@@ -40,16 +69,30 @@ internal static class TablesCommand
             ("acpi_firmware.bin", tables.AcpiFirmware),
             ("layout.json", LayoutJson.Write(layout)),
         };
-        Directory.CreateDirectory(outDir);
-        foreach (var (name, bytes) in files)
-        {
-            string path = Path.Combine(outDir, name);
-            string tmp = path + ".tmp";
-            File.WriteAllBytes(tmp, bytes);
-            File.Move(tmp, path, overwrite: true);
-        }
+        WriteAll(outDir, files);
         logger.LogInformation("wrote {Count} devices, {Slots} slots to {Dir}", layout.Devices.Count, layout.SlotCount, outDir);
         return 0;
+    }
+
+    private static void WriteAll(string outDir, (string Name, byte[] Bytes)[] files)
+    {
+        try
+        {
+            if (File.Exists(outDir))
+                throw new UserErrorException($"--out '{outDir}' is a file, not a directory");
+            Directory.CreateDirectory(outDir);
+            foreach (var (name, bytes) in files)
+            {
+                string path = Path.Combine(outDir, name);
+                string tmp = path + ".tmp";
+                File.WriteAllBytes(tmp, bytes);
+                File.Move(tmp, path, overwrite: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new UserErrorException($"--out '{outDir}': cannot write the tables: {e.Message}", e);
+        }
     }
 
     internal static GuestPlatform ParsePlatform(string text) => text switch

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Config;
 using XenVnvdimm.DeviceModel.Layout;
@@ -16,13 +17,35 @@ internal static class VerifyCommand
     private const int Page = 4096;
     private const int Chunk = 1 << 20;
 
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly Option<string> s_core = new("--core")
     {
-        string corePath = args.Required("--core");
-        string configPath = args.Required("--config");
-        var platform = TablesCommand.ParsePlatform(args.Option("--platform") ?? "qemu");
+        Description = "the guest's memory dump (xl dump-core, or QEMU's dump-guest-memory ELF)",
+        HelpName = "CORE",
+        Required = true,
+    };
+    private static readonly Option<string> s_config = new("--config") { Description = "the guest's config (xl syntax)", HelpName = "FILE", Required = true };
+    private static readonly Option<string> s_platform = new Option<string>("--platform")
+    {
+        Description = "the platform the layout was planned for",
+        HelpName = "xen|qemu",
+        DefaultValueFactory = _ => "qemu",
+    }.OneOf("xen", "qemu");
+
+    public static Command Create()
+    {
+        var command = new Command("verify",
+            "check a guest core dump against the vNVDIMM backing files page by page; exit 1 naming the first differing page")
+            { s_core, s_config, s_platform, LabelDirectoryOption.Option };
+        command.SetMain(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
+    {
+        string corePath = args.GetValue(s_core)!;
+        string configPath = args.GetValue(s_config)!;
+        var platform = TablesCommand.ParsePlatform(args.GetValue(s_platform)!);
         var labels = LabelDirectoryOption.Read(args, logging);
-        args.End();
 
         var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(configPath, platform, logging.CreateLogger("verify")), labels: labels);
         using var core = GuestCore.Open(corePath);

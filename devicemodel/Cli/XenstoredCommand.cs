@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
@@ -12,19 +13,40 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// </summary>
 internal static class XenstoredCommand
 {
-    public static int Run(CommandArgs args, ILoggerFactory logging)
+    private static readonly XenStoreServerOptions s_defaults = new();
+    private static readonly Option<string> s_socket = new("--socket") { Description = "the Unix socket to listen on", HelpName = "PATH", Required = true };
+    private static readonly Option<string?> s_dump = new("--dump")
     {
-        string socketPath = args.Required("--socket");
-        string? dumpPath = args.Option("--dump");
-        var defaults = new XenStoreServerOptions();
+        Description = "write the tree to FILE on exit and on the CONTROL command 'dump'",
+        HelpName = "FILE",
+    };
+    private static readonly Option<string> s_nodeSize = Quota("--quota-node-size", "largest node value in bytes", s_defaults.NodeSizeQuota);
+    private static readonly Option<string> s_watches = Quota("--quota-watches", "watches per connection", s_defaults.WatchQuota);
+    private static readonly Option<string> s_transactions = Quota("--quota-transactions", "open transactions per connection", s_defaults.TransactionQuota);
+
+    public static Command Create()
+    {
+        var command = new Command("xenstored",
+            "run the embedded xenstored on a Unix socket until SIGINT/SIGTERM (tests, and hosts without one)")
+            { s_socket, s_dump, s_nodeSize, s_watches, s_transactions };
+        command.SetMain(Run);
+        return command;
+    }
+
+    private static Option<string> Quota(string name, string description, int fallback) =>
+        new(name) { Description = description, HelpName = "N", DefaultValueFactory = _ => fallback.ToString(CultureInfo.InvariantCulture) };
+
+    private static int Run(ParseResult args, ILoggerFactory logging)
+    {
+        string socketPath = args.GetValue(s_socket)!;
+        string? dumpPath = args.GetValue(s_dump);
         var options = new XenStoreServerOptions
         {
             DumpPath = dumpPath is null ? null : Path.GetFullPath(dumpPath),
-            NodeSizeQuota = Quota(args, "--quota-node-size", defaults.NodeSizeQuota),
-            WatchQuota = Quota(args, "--quota-watches", defaults.WatchQuota),
-            TransactionQuota = Quota(args, "--quota-transactions", defaults.TransactionQuota),
+            NodeSizeQuota = Quota(args, s_nodeSize),
+            WatchQuota = Quota(args, s_watches),
+            TransactionQuota = Quota(args, s_transactions),
         };
-        args.End();
 
         string? directory = Path.GetDirectoryName(Path.GetFullPath(socketPath));
         if (directory is not null && !Directory.Exists(directory))
@@ -56,13 +78,11 @@ internal static class XenstoredCommand
         return 0;
     }
 
-    private static int Quota(CommandArgs args, string name, int fallback)
+    private static int Quota(ParseResult args, Option<string> option)
     {
-        string? text = args.Option(name);
-        if (text is null)
-            return fallback;
+        string text = args.GetValue(option)!;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value <= 0)
-            throw new UserErrorException($"{name} {text}: expected a positive integer");
+            throw new UserErrorException($"{option.Name} {text}: expected a positive integer");
         return value;
     }
 }

@@ -138,6 +138,10 @@ public sealed record VnvdimmConfig(
                         _ => throw new UserErrorException($"vnvdimm_persistence '{value.Scalar}' must be cpu, mem-ctrl or none"),
                     };
                     break;
+                // A misspelt vNVDIMM key would silently mean no devices: say so at the default level.
+                case var _ when key.StartsWith("vnvdimm", StringComparison.Ordinal) || key.StartsWith("dsm_", StringComparison.Ordinal):
+                    logger.LogWarning("ignoring unknown setting '{Key}' (line {Line}): not a vNVDIMM setting (misspelt 'vnvdimms'?)", key, value.Line);
+                    break;
                 default:
                     logger.LogDebug("ignoring setting '{Key}' (line {Line}): not a vNVDIMM setting", key, value.Line);
                     break;

@@ -6,6 +6,8 @@ internal static class BackendSize
     /// <summary>The backend's size in bytes, or null when it does not exist.</summary>
     public static ulong? TryGet(string path)
     {
+        if (Directory.Exists(path))
+            throw new UserErrorException($"backend '{path}' is a directory, not a file or device");
         var info = new FileInfo(path);
         if (!info.Exists && !Directory.Exists(path) && !File.Exists(path))
         {

@@ -43,12 +43,6 @@ public sealed record CompanionRecord(
     /// </summary>
     public const string Stopped = "stopped";
 
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    };
-
     /// <summary>The record a companion writes before it touches anything.</summary>
     public static CompanionRecord Fresh(uint domid, string platform) =>
         new(Environment.ProcessId, platform, DateTimeOffset.UtcNow, domid, Starting, null, null, null, null, []);
@@ -57,14 +51,14 @@ public sealed record CompanionRecord(
     public string Summary => string.Create(CultureInfo.InvariantCulture, $"pid={Pid}, platform={Platform}, started={Started:O}");
 
     /// <summary>The record as the state file holds it.</summary>
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, s_json);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, CompanionRecordJson.Default.CompanionRecord);
 
     /// <summary>Parses a state file's content; null when it is not a record.</summary>
     public static CompanionRecord? TryParse(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize<CompanionRecord>(json, s_json);
+            return JsonSerializer.Deserialize(json, CompanionRecordJson.Default.CompanionRecord);
         }
         catch (JsonException)
         {

@@ -50,7 +50,7 @@ public sealed class XenstoredCommandTests
     {
         var r = await XenVnvdimmProgram.RunAsync("xenstored");
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal("xen-vnvdimm xenstored: error: missing required option --socket\n", r.Stderr);
+        Assert.Equal("xen-vnvdimm xenstored: error: missing required option --socket (try 'xen-vnvdimm xenstored --help')\n", r.Stderr);
     }
 
     [Fact]

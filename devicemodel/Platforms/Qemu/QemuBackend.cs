@@ -88,7 +88,7 @@ internal sealed class QemuBackend : ICompanionBackend
         try
         {
             await _qmp!.ExecuteAsync("object-add", cancel,
-                $"{{\"qom-type\":\"memory-backend-file\",\"id\":\"xv{d.Slot}\",\"mem-path\":{System.Text.Json.JsonSerializer.Serialize(d.Backend)},\"size\":{d.Size},\"share\":true}}");
+                $"{{\"qom-type\":\"memory-backend-file\",\"id\":\"xv{d.Slot}\",\"mem-path\":\"{System.Text.Json.JsonEncodedText.Encode(d.Backend)}\",\"size\":{d.Size},\"share\":true}}");
             try
             {
                 await _qmp.ExecuteAsync("device_add", cancel,

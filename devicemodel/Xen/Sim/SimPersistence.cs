@@ -14,14 +14,6 @@ internal static class SimPersistence
     /// <summary>The snapshot's file name inside the directory.</summary>
     public const string SnapshotFile = "hypervisor.json";
 
-    /// <summary>How snapshots are written: snake_case names, enum names as strings, indented for people.</summary>
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter() },
-        WriteIndented = true,
-    };
-
     /// <summary>The RAM file of <paramref name="domid"/> in <paramref name="directory"/>.</summary>
     public static string RamFile(string directory, ushort domid) => Path.Combine(directory, $"ram-d{domid}");
 
@@ -30,7 +22,7 @@ internal static class SimPersistence
     {
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, SnapshotFile), tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(snapshot, Json));
+        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(snapshot, SimSnapshotJson.Default.SimSnapshot));
         File.Move(tmp, path, overwrite: true);
     }
 
@@ -43,7 +35,7 @@ internal static class SimPersistence
             return null;
         try
         {
-            return JsonSerializer.Deserialize<SimSnapshot>(File.ReadAllBytes(path), Json)
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), SimSnapshotJson.Default.SimSnapshot)
                 ?? throw new InvalidDataException($"{path} holds no simulated hypervisor");
         }
         catch (JsonException e)

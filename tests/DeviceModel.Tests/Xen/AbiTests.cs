@@ -77,4 +77,17 @@ public class AbiTests
         Assert.Equal(2, p.ExitCode);
         Assert.Contains("--json", err);
     }
+
+    [Fact]
+    public void The_catalog_lists_every_abi_type_declared()
+    {
+        // The catalog names its types (a trimmed native program cannot discover them); a new [AbiStruct]
+        // or [AbiConstants] type missing from the list would silently go unchecked.
+        var abi = typeof(XenVnvdimm.DeviceModel.Xen.Abi.AbiCatalog);
+        var declared = abi.Assembly.GetTypes()
+            .Where(t => t.Namespace == abi.Namespace && t.CustomAttributes.Any(a => a.AttributeType.Name is "AbiStructAttribute" or "AbiConstantsAttribute"))
+            .Select(t => t.Name).Order().ToList();
+        Assert.NotEmpty(declared);
+        Assert.Equal(declared, XenVnvdimm.DeviceModel.Xen.Abi.AbiCatalog.ListedTypes.Select(t => t.Name).Order().ToList());
+    }
 }

@@ -61,7 +61,7 @@ public class BadConfigTests
     {
         var r = ProcessRunner.XenVnvdimm("tables", "--config");
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal("xen-vnvdimm tables: error: option --config needs a value", r.Stderr.Trim());
+        Assert.Equal("xen-vnvdimm tables: error: option --config needs a value (try 'xen-vnvdimm tables --help')", r.Stderr.Trim());
         r = ProcessRunner.XenVnvdimm("tables", "--config", "/nonexistent.cfg", "--out", "/tmp/x", "--platform", "kvm");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("--platform 'kvm' must be xen or qemu", r.Stderr);

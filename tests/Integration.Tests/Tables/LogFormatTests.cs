@@ -19,15 +19,21 @@ public class LogFormatTests
         var console = ProcessRunner.Run("dotnet", args, envs: [("XEN_VNVDIMM_LOG", "Debug")]);
         Assert.True(console.ExitCode == 0, console.ToString());
         Assert.Empty(console.Stdout.Trim());
-        // "HH:mm:ss.fff info: tables[0] wrote 1 devices ..." and the debug line for the ignored key
-        Assert.Matches(@"(?m)^\d\d:\d\d:\d\d\.\d{3} info: tables\[0\] wrote 1 devices", console.Stderr);
-        Assert.Matches(@"(?m)^\d\d:\d\d:\d\d\.\d{3} dbug: tables\[0\] ignoring setting 'name'", console.Stderr);
+        // "2026-12-04T17:15:37.123Z info: tables: wrote 1 devices ..." (ISO 8601, UTC) and the debug line
+        // for the ignored key; no event ids ("[0]") anywhere.
+        const string Iso = @"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z";
+        Assert.Matches($@"(?m)^{Iso} info: tables: wrote 1 devices", console.Stderr);
+        Assert.Matches($@"(?m)^{Iso} dbug: tables: ignoring setting 'name'", console.Stderr);
+        Assert.DoesNotContain("[0]", console.Stderr);
+        var stamp = System.Text.RegularExpressions.Regex.Match(console.Stderr, Iso).Value;
+        Assert.InRange(DateTime.Parse(stamp, null, System.Globalization.DateTimeStyles.RoundtripKind), DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(1));
 
         var journal = ProcessRunner.Run("dotnet", args, envs: [("XEN_VNVDIMM_LOG", "Debug"), ("JOURNAL_STREAM", "8:12345")]);
         Assert.True(journal.ExitCode == 0, journal.ToString());
         // syslog priorities: 6 informational, 7 debug
-        Assert.Matches(@"(?m)^<6>tables\[0\] wrote 1 devices", journal.Stderr);
-        Assert.Matches(@"(?m)^<7>tables\[0\] ignoring setting 'name'", journal.Stderr);
+        Assert.Matches(@"(?m)^<6>tables: wrote 1 devices", journal.Stderr);
+        Assert.Matches(@"(?m)^<7>tables: ignoring setting 'name'", journal.Stderr);
+        Assert.DoesNotContain("[0]", journal.Stderr);
         Assert.DoesNotContain("\x1b[", journal.Stderr);
 
         // A user error is still one line on stderr with exit status 2, under either format.
@@ -35,5 +41,10 @@ public class LogFormatTests
         Assert.Equal(2, bad.ExitCode);
         Assert.Single(bad.Stderr.Trim().Split('\n'));
         Assert.Contains("missing.cfg", bad.Stderr);
+        // ... and under the journal it is the program's fatal error: priority err (3).
+        Assert.StartsWith("<3>xen-vnvdimm tables: error: ", bad.Stderr);
+        var plain = ProcessRunner.Run("dotnet", [dll, "tables", "--config", d.File("missing.cfg"), "--out", d.File("t2")]);
+        Assert.Equal(2, plain.ExitCode);
+        Assert.StartsWith("xen-vnvdimm tables: error: ", plain.Stderr);
     }
 }
