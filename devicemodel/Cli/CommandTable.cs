@@ -14,6 +14,7 @@ internal static class CommandTable
     private static readonly Dictionary<string, (CommandMain Main, string Summary)> s_commands = new()
     {
         ["abi"] = (AbiCommand.Run, "print the Xen structures and constants this program marshals (--json)"),
+        ["gc"] = (GcCommand.Run, "drop the frame claims (and pins) of domains that are gone (--platform xen|sim, --claims-dir DIR)"),
         ["inspect"] = (InspectCommand.Run, "resolve a backing into its machine-frame runs, and every refusal (--json)"),
         ["host-scan"] = (HostScanCommand.Run, "list the host's pmem SPA ranges from NFIT, E820 and the nd bus, cross-checked (--json)"),
         ["label-torture"] = (LabelTortureCommand.Run, "test aid: crash-safety torture of a label file (killed by the test)"),

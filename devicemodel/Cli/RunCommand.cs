@@ -23,13 +23,18 @@ internal static class RunCommand
         string? domid = args.Option("--domid");
         string? spaBase = args.Option("--assume-spa-base");
         bool restrict = args.Flag("--restrict");
+        string? claims = args.Option("--claims-dir");
         args.End();
         if (platform is "xen" or "sim")
         {
             if (domid is null || !ushort.TryParse(domid, out ushort xenDom) || xenDom is 0 or >= 0x7FF0)
                 throw new UserErrorException($"--platform {platform} needs --domid with a guest domain id (1..32751), got '{domid}'");
+            // On real Xen every frame must be host pmem as the firmware describes it: no assumed SPA.
+            if (spaBase is not null && platform == "xen")
+                throw new UserErrorException($"--assume-spa-base {spaBase} is only for --platform sim: on xen every backing must be host pmem with a firmware-described SPA");
             ulong? spa = spaBase is null ? null : Config.SizeParser.Parse(spaBase, "--assume-spa-base");
-            var xen = new Platforms.Xen.XenPlatform(new Platforms.Xen.XenRunOptions(config, xenDom, spa, platform == "sim", restrict), logging);
+            claims ??= Path.Combine(Lifecycle.CompanionStateFile.Directory, "claims");
+            var xen = new Platforms.Xen.XenPlatform(new Platforms.Xen.XenRunOptions(config, xenDom, spa, platform == "sim", restrict, ClaimsDirectory: claims), logging);
             return xen.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         if (platform != "qemu")

@@ -38,6 +38,7 @@ internal sealed partial class XenPlatform
             {
                 Accept(r, d);
                 runs = GuestRuns(r, d);
+                _guard!.Admit(r, d.Slot, d.Backend, runs);
                 labels = OpenLabels(d);
                 // Recorded before the first frame is mapped: a crash mid-add is then known, not guessed.
                 RecordHotAdd(d, runs, RecordedDevice.Mapping);
@@ -54,6 +55,7 @@ internal sealed partial class XenPlatform
             catch (Exception e)
             {
                 (labels as IDisposable)?.Dispose();
+                _guard?.Rollback(d.Slot);
                 r.Dispose();
                 if (e is XenException xe)
                     throw new UserErrorException($"{spec.Name}: Xen refused the mapping: {xe.Message}", xe);

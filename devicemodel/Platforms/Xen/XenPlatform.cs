@@ -91,10 +91,12 @@ internal sealed partial class XenPlatform : IHotAddTarget
 
             // Backings: resolved twice and compared, locked for this guest until we exit.
             var runsBySlot = new Dictionary<int, List<FrameRun>>();
+            var resolved = new Dictionary<int, Backing.BackingResolution>();
             foreach (var d in layout.Devices)
             {
                 var r = Resolve(d);
                 _undo.Push(r);
+                resolved[d.Slot] = r;
                 Accept(r, d);
                 runsBySlot[d.Slot] = GuestRuns(r, d);
                 if (previous is not null)
@@ -105,11 +107,15 @@ internal sealed partial class XenPlatform : IHotAddTarget
 
             var devices = OpenDevices(runs, reattaching: previous is not null);
             _undo.Push(devices);
+            _guard = OpenGuard(devices, previous);
+            _undo.Push(new StageUndo(ReleaseClaimsIfUnmapped));
             var session = XenGuestSession.Open(devices, _options.Domid, new XenSessionOptions(), _logging);
             _undo.Push(session);
             _session = session;
 
             ulong mailboxGfn = layout.MailboxGpa >> 12;
+            foreach (var d in layout.Devices)
+                _guard.Admit(resolved[d.Slot], d.Slot, d.Backend, runsBySlot[d.Slot]);
             if (previous is null)
                 MapFresh(session, mailboxGfn, runs);
             else

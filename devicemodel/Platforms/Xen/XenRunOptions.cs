@@ -8,4 +8,5 @@ namespace XenVnvdimm.DeviceModel.Platforms.Xen;
 /// <param name="Restrict">Restrict privcmd and evtchn to the domain once serving (hot-add is then refused:
 /// mapping needs hypercalls a restricted privcmd no longer passes).</param>
 /// <param name="XenStorePath">xenstore socket or device; null finds it as libxenstore does.</param>
-internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated, bool Restrict = false, string? XenStorePath = null);
+/// <param name="ClaimsDirectory">The host-wide claim registry; null puts it in the state directory's <c>claims</c>.</param>
+internal sealed record XenRunOptions(string ConfigPath, ushort Domid, ulong? AssumeSpaBase, bool Simulated, bool Restrict = false, string? XenStorePath = null, string? ClaimsDirectory = null);
