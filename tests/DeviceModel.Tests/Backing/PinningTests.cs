@@ -167,7 +167,7 @@ public sealed class Ext4PinningTests : PinningTests
 
     protected override void Defragment(string path, bool expectRefusal)
     {
-        var (code, stdout, stderr) = Shell.Run("e4defrag", [path], check: false);
+        var (code, stdout, stderr) = Shell.Run("e4defrag", ["-v", path], check: false);
         if (expectRefusal)
         {
             Assert.NotEqual(0, code);
