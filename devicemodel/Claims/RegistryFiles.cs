@@ -29,11 +29,16 @@ internal static unsafe class RegistryFiles
         }
         // O_NOFOLLOW | O_DIRECTORY: a symlink in its place is refused (ELOOP/ENOTDIR), not followed.
         statx st;
-        using (var h = Open(dir, O_RDONLY | O_DIRECTORY))
+        try
         {
+            using var h = Open(dir, O_RDONLY | O_DIRECTORY);
             byte empty = 0;
             if (statx((int)h.DangerousGetHandle(), &empty, AT_EMPTY_PATH, STATX_BASIC_STATS, &st) != 0)
                 throw Error($"statx {dir}", errno);
+        }
+        catch (IOException e)
+        {
+            throw new UserErrorException($"claim directory {dir} cannot be used (a symbolic link is refused): {e.Message}", e);
         }
         if ((st.stx_mode & GroupOrOthers) != 0 || st.stx_uid != geteuid())
             throw new UserErrorException($"claim directory {dir} is not private to this user (mode {Convert.ToString(st.stx_mode & 0xFFF, 8)}, uid {st.stx_uid}); make it 0700 and owned by root");
