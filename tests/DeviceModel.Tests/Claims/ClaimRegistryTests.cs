@@ -24,7 +24,6 @@ internal sealed class TestLiveness : IDomainLiveness
 }
 
 /// <summary>The claim registry's rules on a private directory, without backings: frames are the key.</summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ClaimRegistryTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Directory.CreateTempSubdirectory("xvn-claims-").FullName, "claims");
@@ -95,6 +94,7 @@ public sealed class ClaimRegistryTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void FilesArePrivateAndASymlinkedDirectoryIsRefused()
     {
         Registry().Claim(Request(5, 0, "a", (0x1000, 1)));
