@@ -46,6 +46,16 @@ public sealed class MapGuard
         return claim;
     }
 
+    /// <summary>
+    /// Refuses, naming the holder, when another domain or slot already claims this backing (same inode
+    /// or device, whatever the path): asked before the lock refusal, which cannot say who holds it.
+    /// </summary>
+    public void EnsureNotHeld(BackingResolution backing, int slot, string backend)
+    {
+        if (_registry.List().FirstOrDefault(c => c.Backing == backing.Identity && !(c.Domid == _domid && c.Slot == slot)) is { } holder)
+            throw new UserErrorException($"{backend}: frames {holder.Frames[0]}{(holder.Frames.Count > 1 ? "…" : "")} are mapped into {holder.Holder}; refusing to map them into dom{_domid} slot {slot}");
+    }
+
     /// <summary>Gives back slot <paramref name="slot"/>'s claim if this guard made it (a rolled-back hot-add).</summary>
     public void Rollback(int slot)
     {

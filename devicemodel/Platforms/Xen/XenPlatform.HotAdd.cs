@@ -36,6 +36,7 @@ internal sealed partial class XenPlatform
             List<Memory.FrameRun> runs;
             try
             {
+                _guard?.EnsureNotHeld(r, d.Slot, d.Backend);
                 Accept(r, d);
                 runs = GuestRuns(r, d);
                 _guard!.Admit(r, d.Slot, d.Backend, runs);

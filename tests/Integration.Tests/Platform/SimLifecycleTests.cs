@@ -149,6 +149,9 @@ public class SimLifecycleTests
         Assert.Equal(1, add.ExitCode);
         Assert.Contains("runs with --restrict", add.Stdout);
         run.Kill();
+        run.WaitForExit();
+        // A restricted companion's frames stay in the guest, and so do its claim and pin until the domain goes.
+        Assert.Contains("released frames", SimState.DestroyDomainAndGc(6));
     }
 
     private static string Read(string sock, string path) =>

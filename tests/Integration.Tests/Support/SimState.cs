@@ -32,4 +32,20 @@ internal static class SimState
         Assert.Empty(left.IoreqServers);
         Assert.False(File.Exists(StateFile(domid)));
     }
+
+    /// <summary>
+    /// What <c>xl destroy</c> does to a simulated domain whose companion was killed: the persisted
+    /// domain and the companion's record go. Then <c>gc</c> reaps its frame claims and clears the
+    /// immutable flags they set; returns gc's output.
+    /// </summary>
+    public static string DestroyDomainAndGc(ushort domid)
+    {
+        string sim = Path.Combine(Directory, $"{domid}.sim");
+        if (System.IO.Directory.Exists(sim))
+            System.IO.Directory.Delete(sim, recursive: true);
+        File.Delete(StateFile(domid));
+        var gc = ProcessRunner.Run("dotnet", [CompanionProcess.Dll, "gc", "--platform", "sim"]);
+        Assert.True(gc.ExitCode == 0, gc.ToString());
+        return gc.Stdout;
+    }
 }
