@@ -52,6 +52,7 @@ public sealed class MapGuard
     /// </summary>
     public void EnsureNotHeld(BackingResolution backing, int slot, string backend)
     {
+        _registry.Reap(); // a gone domain's claim must not refuse
         if (_registry.List().FirstOrDefault(c => c.Backing == backing.Identity && !(c.Domid == _domid && c.Slot == slot)) is { } holder)
             throw new UserErrorException($"{backend}: frames {holder.Frames[0]}{(holder.Frames.Count > 1 ? "…" : "")} are mapped into {holder.Holder}; refusing to map them into dom{_domid} slot {slot}");
     }
@@ -61,6 +62,13 @@ public sealed class MapGuard
     {
         if (_made.Remove(slot))
             _registry.Release(_domid, slot);
+    }
+
+    /// <summary>Gives back every claim this guard made (a rolled-back start); re-used claims stay.</summary>
+    public void RollbackAll()
+    {
+        foreach (int slot in _made.ToList())
+            Rollback(slot);
     }
 
     /// <summary>The domain's frames are out of it (it is gone, or a clean teardown unmapped them): every claim of the domain goes, and the pins this host set.</summary>

@@ -18,6 +18,9 @@ internal sealed class XenDomainLiveness : IDomainLiveness
     /// <summary>Asks through <paramref name="privcmd"/> (not owned).</summary>
     public XenDomainLiveness(Privcmd privcmd) => _privcmd = privcmd;
 
+    /// <summary>Asks through the host's /dev/xen/privcmd, opened for each question (claims are rare).</summary>
+    public static IDomainLiveness OnHost() => new PerQuery();
+
     /// <inheritdoc/>
     public bool IsAlive(ushort domid)
     {
@@ -33,6 +36,24 @@ internal sealed class XenDomainLiveness : IDomainLiveness
         catch (XenException)
         {
             return true; // any other answer (EPERM under a restricted privcmd): unsure, so alive
+        }
+    }
+
+    private sealed class PerQuery : IDomainLiveness
+    {
+        public bool IsAlive(ushort domid)
+        {
+            XenDevices devices;
+            try
+            {
+                devices = XenDevices.OpenHost();
+            }
+            catch (XenException e)
+            {
+                throw new UserErrorException($"cannot ask Xen whether dom{domid} exists (/dev/xen/privcmd: {e.Message})", e);
+            }
+            using (devices)
+                return new XenDomainLiveness(new Privcmd(devices.Privcmd, devices.Hypercall)).IsAlive(domid);
         }
     }
 }

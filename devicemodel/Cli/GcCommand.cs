@@ -15,7 +15,8 @@ internal static class GcCommand
     public static int Run(CommandArgs args, ILoggerFactory logging)
     {
         string platform = args.Option("--platform") ?? "xen";
-        string dir = args.Option("--claims-dir") ?? Path.Combine(CompanionStateFile.Directory, "claims");
+        string stateDir = Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } s ? s : CompanionStateFile.DefaultDirectory;
+        string dir = args.Option("--claims-dir") ?? Path.Combine(stateDir, "claims");
         args.End();
         if (!Directory.Exists(dir))
         {
@@ -27,7 +28,7 @@ internal static class GcCommand
         {
             IDomainLiveness liveness = platform switch
             {
-                "sim" => new SimDomainLiveness(CompanionStateFile.Directory),
+                "sim" => new SimDomainLiveness(stateDir),
                 "xen" => new XenDomainLiveness(Privcmd(devices = OpenHost())),
                 _ => throw new UserErrorException($"--platform '{platform}' must be xen or sim"),
             };
