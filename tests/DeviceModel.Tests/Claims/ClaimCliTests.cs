@@ -30,7 +30,7 @@ public sealed class ClaimCliTests
     {
         var (code, _, stderr) = Cli("run", "--platform", "xen", "--domid", "5", "--config", "/nonexistent/vm.cfg", "--assume-spa-base", "0x100000000");
         Assert.Equal(2, code);
-        Assert.Equal("xen-vnvdimm run: error: --assume-spa-base 0x100000000 is only for --platform sim: on xen every backing must be host pmem with a firmware-described SPA", stderr.Trim());
+        Assert.Equal("xen-vnvdimm run: error: --assume-spa-base '0x100000000' is for --platform sim only: on xen every frame must be host pmem", stderr.Trim());
     }
 
     [Fact]
