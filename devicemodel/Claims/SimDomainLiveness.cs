@@ -5,7 +5,7 @@ namespace XenVnvdimm.DeviceModel.Claims;
 /// <summary>
 /// Liveness of simulated domains: each sim companion persists its hypervisor in
 /// <c>STATE_DIR/&lt;domid&gt;.sim/hypervisor.json</c>, which outlives the process as Xen outlives its
-/// device models and is deleted when the domain is destroyed.
+/// device models and is deleted when the domain is destroyed; or a companion's state file for it.
 /// </summary>
 public sealed class SimDomainLiveness : IDomainLiveness
 {
@@ -17,6 +17,10 @@ public sealed class SimDomainLiveness : IDomainLiveness
     /// <inheritdoc/>
     public bool IsAlive(ushort domid)
     {
+        // A companion's state file exists from before its first claim until the domain is released: a
+        // simulated domain is only created after the claims, and must not look gone in between.
+        if (File.Exists(Path.Combine(_stateDirectory, $"{domid}.state")))
+            return true;
         try
         {
             var snapshot = SimPersistence.Load(Path.Combine(_stateDirectory, $"{domid}.sim"));

@@ -21,7 +21,7 @@ public class SimClaimsTests
     [Fact]
     public async Task AMappedFileIsPinnedAndClaimedUntilTheDomainIsReleased()
     {
-        const ushort domid = 41;
+        const ushort domid = 241;
         using var d = new TempDir();
         string a = d.Filled("a.img", 8 << 20), c = d.Filled("c.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
@@ -71,7 +71,7 @@ public class SimClaimsTests
     [Fact]
     public async Task AfterKill9TheFramesStayClaimedFromASecondDomainUntilGcSeesTheDomainGone()
     {
-        const ushort domid = 43, other = 44;
+        const ushort domid = 243, other = 244;
         using var d = new TempDir();
         string a = d.Filled("a.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
@@ -94,7 +94,7 @@ public class SimClaimsTests
         Assert.Contains($"kept dom{domid} slot 0 (backend {a})", gc.Stdout);
         Assert.True(Immutable(a));
 
-        Assert.Contains($"released frames 0x", SimState.DestroyDomainAndGc(domid));
+        SimState.DestroyDomainAndGc(domid);
         Assert.Empty(Directory.GetFiles(Claims, $"d{domid}.*"));
         Assert.False(Immutable(a));
     }

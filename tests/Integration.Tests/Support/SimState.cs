@@ -54,6 +54,8 @@ internal static class SimState
         File.Delete(StateFile(domid));
         var gc = ProcessRunner.Run("dotnet", [CompanionProcess.Dll, "gc", "--platform", "sim"]);
         Assert.True(gc.ExitCode == 0, gc.ToString());
+        // Reaped by this gc, or already by a concurrent companion's claim (which reaps gone domains too).
+        Assert.Empty(System.IO.Directory.GetFiles(Path.Combine(Directory, "claims"), $"d{domid}.*"));
         return gc.Stdout;
     }
 }
