@@ -22,6 +22,8 @@ internal static class InspectCommand
             ? n : throw new UserErrorException("--repeat wants a positive count");
         ulong? spaBase = ParseAddress(args.Option("--assume-spa-base"), "--assume-spa-base");
         ulong? align = ParseAddress(args.Option("--align"), "--align");
+        string claimsDir = args.Option("--claims-dir") ?? Path.Combine(
+            Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } s ? s : Lifecycle.CompanionStateFile.DefaultDirectory, "claims");
         var positionals = args.Positionals();
         if (positionals.Count != 1)
             throw new UserErrorException("usage: inspect BACKEND [--json] [--summary] [--assume-spa-base ADDR] [--align BYTES] [--zero-unwritten] [--stats] [--repeat N]");
@@ -36,6 +38,7 @@ internal static class InspectCommand
             next.Resolution.Dispose();
         }
         using var resolution = best.Resolution;
+        ShowClaim(resolution, claimsDir);
         if (stats)
             Console.Error.WriteLine(best.Stats.ToString());
         if (resolution.ZeroFilledBytes > 0)
@@ -62,5 +65,22 @@ internal static class InspectCommand
         if (!ok || v % 4096 != 0)
             throw new UserErrorException($"{option} '{text}' is not a 4 KiB-aligned number (decimal or 0x hex)");
         return v;
+    }
+
+    // The pin state as the claim registry knows it: which guest maps this inode or device, and
+    // whether its companion set the flag. Read only; a host with no registry has no claims.
+    private static void ShowClaim(Backing.BackingResolution r, string claimsDir)
+    {
+        if (r.Pinning is not { } p || !Directory.Exists(claimsDir))
+            return;
+        var registry = new Claims.ClaimRegistry(claimsDir, new NeverAsked());
+        if (registry.List().FirstOrDefault(c => c.Backing == r.Identity) is { } claim)
+            r.Pinning = p with { ClaimedBy = claim.Holder, PinnedByCompanion = claim.PinnedByUs };
+    }
+
+    // Listing never asks whether a domain lives.
+    private sealed class NeverAsked : Claims.IDomainLiveness
+    {
+        public bool IsAlive(ushort domid) => true;
     }
 }

@@ -56,4 +56,28 @@ public sealed class ClaimCliTests
             Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
         }
     }
+
+    [Fact]
+    public void InspectShowsWhichGuestMapsAFileAndWhoSetItsFlag()
+    {
+        using var fs = new XenVnvdimm.Tests.Backing.Support.LoopFilesystem("ext4", 128);
+        string f = fs.PathOf("guest.img");
+        XenVnvdimm.Tests.Backing.Support.FileMaker.Write(f, 4L << 20);
+        string dir = Path.Combine(fs.MountPoint, "claims");
+        using (var r = DeviceModel.Backing.BackingResolver.Resolve(f, new() { AssumeSpaBase = 0x1_0000_0000, Lock = DeviceModel.Backing.BackingLockMode.Exclusive }))
+            new MapGuard(new ClaimRegistry(dir, new TestLiveness()), 5, "dom5@test", null).Admit(r, 1, f, [.. r.FrameRuns()]);
+        try
+        {
+            var (code, stdout, _) = Cli("inspect", f, "--json", "--summary", "--assume-spa-base", "0x100000000", "--claims-dir", dir);
+            Assert.Equal(0, code);
+            var pinning = System.Text.Json.JsonDocument.Parse(stdout).RootElement.GetProperty("pinning");
+            Assert.True(pinning.GetProperty("immutable").GetBoolean());
+            Assert.Equal($"dom5 slot 1 (backend {f})", pinning.GetProperty("claimedBy").GetString());
+            Assert.True(pinning.GetProperty("pinnedByCompanion").GetBoolean());
+        }
+        finally
+        {
+            new ClaimRegistry(dir, new TestLiveness()).Release(5);
+        }
+    }
 }
