@@ -34,6 +34,7 @@ internal static class RunCommand
         args.End();
         string stateDir = Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } s ? s : CompanionStateFile.DefaultDirectory;
         var logger = logging.CreateLogger(platform);
+        string? xenstore = XenStore.Client.XenStoreEndpoint.Resolve(Environment.GetEnvironmentVariable(XenStore.Client.XenStoreEndpoint.EnvironmentVariable), File.Exists);
         if (platform is "xen" or "sim")
         {
             if (domid is null || !ushort.TryParse(domid, out ushort xenDom) || xenDom is 0 or >= 0x7FF0)
@@ -47,7 +48,7 @@ internal static class RunCommand
             var claims = new Claims.ClaimRegistry(claimsDir ?? Path.Combine(stateDir, "claims"),
                 platform == "sim" ? new Claims.SimDomainLiveness(stateDir) : Claims.XenDomainLiveness.OnHost(),
                 line => logger.LogInformation("claims: {Line}", line));
-            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, AssumeSpaBase: spa, Claims: claims,
+            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa, claims,
                 HostPmem: platform == "sim" ? null : Backing.Sysfs.SysfsTree.System), layout, backend, logging);
             return companion.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
@@ -66,7 +67,7 @@ internal static class RunCommand
         string harness = GuestHarness.Locate(Environment.GetEnvironmentVariable("XEN_VNVDIMM_GUEST_RUN"));
         var options = new QemuRunOptions(harness, script, log, dir, dom, seconds);
         var qemuLayout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Qemu, logger));
-        var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir), qemuLayout, new QemuBackend(options, logging), logging);
+        var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir, xenstore), qemuLayout, new QemuBackend(options, logging), logging);
         return qemu.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 }
