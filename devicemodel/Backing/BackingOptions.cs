@@ -36,6 +36,9 @@ public sealed record BackingOptions
     /// <summary>The mount table to read.</summary>
     public string MountInfoPath { get; init; } = "/proc/self/mountinfo";
 
+    /// <summary>The active swap table to read (a pmem device used as swap is refused).</summary>
+    public string SwapsPath { get; init; } = "/proc/swaps";
+
     /// <summary>Where block device nodes live (raw namespaces are read here for a stray info block).</summary>
     public string DevDirectory { get; init; } = "/dev";
 

@@ -28,6 +28,8 @@ public static class BackingReportWriter
         if (r.Pinning is { } p)
         {
             w.WriteLine($"pinning   immutable {(p.Immutable ? "yes" : "no")}, readable by others {(p.ReadableByOthers ? "yes" : "no")}, dax file {(p.DaxFile == true ? "yes" : "unknown")}: {(p.Pinned ? "pinned" : "NOT pinned")}");
+            if (p.ClaimedBy is { } holder)
+                w.WriteLine($"  mapped into {holder}; immutable flag {(p.PinnedByCompanion == true ? "set by its companion, cleared when the domain is gone" : "set before the claim, left alone")}");
             foreach (string advice in p.Recommendations)
                 w.WriteLine($"  recommend: {advice}");
         }
@@ -120,6 +122,11 @@ public static class BackingReportWriter
             w.WriteBoolean("immutable", p.Immutable);
             w.WriteBoolean("readableByOthers", p.ReadableByOthers);
             w.WriteBoolean("pinned", p.Pinned);
+            if (p.ClaimedBy is { } holder)
+            {
+                w.WriteString("claimedBy", holder);
+                w.WriteBoolean("pinnedByCompanion", p.PinnedByCompanion == true);
+            }
             w.WriteStartArray("recommendations");
             foreach (string advice in p.Recommendations)
                 w.WriteStringValue(advice);

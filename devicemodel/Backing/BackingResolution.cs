@@ -83,6 +83,12 @@ public sealed class BackingResolution : IDisposable
     /// <summary>Bytes written by zero-filling unwritten extents (0 unless asked for).</summary>
     public ulong ZeroFilledBytes { get; internal set; }
 
+    /// <summary>The backing's inode (file) or device number, whatever path named it.</summary>
+    public Pinning.BackingIdentity Identity { get; internal set; }
+
+    /// <summary>The open backing this resolution holds (with its lock), or null when none is held.</summary>
+    internal NativeFile? OpenFile => _lockHolder;
+
     /// <summary>Pinning status of a file backing.</summary>
     public PinningReport? Pinning { get; internal set; }
 

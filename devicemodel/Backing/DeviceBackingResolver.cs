@@ -37,7 +37,7 @@ internal static class DeviceBackingResolver
         DeviceMapping.ProtectRawMetadata(r, options);
         r.Alignment = options.Alignment ?? r.Namespace?.Alignment ?? ResolvedRun.PageSize;
         CheckSize(r);
-        RefuseIfMounted(r, options, status.RdevMajor);
+        RefuseIfInUse(r, options, status.RdevMajor, status.RdevMinor);
         AddWholeDeviceRun(r, device.PartitionStart);
         return r;
     }
@@ -85,30 +85,11 @@ internal static class DeviceBackingResolver
             r.AddRefusal(outside);
     }
 
-    // A mounted pmem device (or a mounted partition of a whole disk) belongs to its filesystem.
-    private static void RefuseIfMounted(BackingResolution r, BackingOptions options, uint major)
+    // A pmem device that dom0 uses (mounted, swap, under dm/md/LVM), or whose disk or partition it
+    // uses, belongs to dom0: one refusal per use, each naming the user.
+    private static void RefuseIfInUse(BackingResolution r, BackingOptions options, uint major, uint minor)
     {
-        var device = r.Device!;
-        foreach (string line in File.ReadLines(options.MountInfoPath))
-        {
-            if (MountEntry.Parse(line) is not { } m || m.Major != major)
-                continue;
-            string name;
-            try
-            {
-                name = Path.GetFileName(options.Sysfs.Resolve($"dev/block/{m.Major}:{m.Minor}"));
-            }
-            catch (IOException)
-            {
-                continue;
-            }
-            bool same = name == device.Name;
-            bool partitionOfWholeDisk = device.Name == device.Disk && name.StartsWith(device.Disk, StringComparison.Ordinal) && name != device.Disk;
-            if (same || partitionOfWholeDisk)
-            {
-                r.AddRefusal(new Refusal(RefusalReason.InUse, 0, r.Size, $"{name} is mounted at {m.MountPoint}"));
-                return;
-            }
-        }
+        foreach (string use in BlockDeviceUsers.Find(options.Sysfs, major, minor, options.MountInfoPath, options.SwapsPath))
+            r.AddRefusal(new Refusal(RefusalReason.InUse, 0, r.Size, use));
     }
 }

@@ -10,6 +10,12 @@ namespace XenVnvdimm.DeviceModel.Backing;
 /// <param name="Recommendations">What to do to pin the file; empty when it is pinned.</param>
 public sealed record PinningReport(bool Immutable, bool ReadableByOthers, bool? DaxFile, IReadOnlyList<string> Recommendations)
 {
+    /// <summary>The host-wide claim holding the backing's frames (<c>dom5 slot 1 (backend ...)</c>), when a guest maps it.</summary>
+    public string? ClaimedBy { get; init; }
+
+    /// <summary>True when that claim's companion set the immutable flag (and clears it once the domain is gone); false when the flag was set before.</summary>
+    public bool? PinnedByCompanion { get; init; }
+
     /// <summary>True when nothing is recommended.</summary>
     public bool Pinned => Recommendations.Count == 0;
 

@@ -39,6 +39,7 @@ internal static class CommandTable
             GlobalOptions.Verbose,
             GlobalOptions.Quiet,
             AbiCommand.Create(),
+            GcCommand.Create(),
             HostScanCommand.Create(),
             HotAddCommandLine.Create(),
             InspectCommand.Create(),

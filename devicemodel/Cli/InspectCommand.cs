@@ -44,7 +44,7 @@ internal static class InspectCommand
     {
         var command = new Command("inspect",
             "resolve a backing into its machine-frame runs and print every refusal; exit 0 when accepted, 1 when refused")
-            { s_backend, s_json, s_summary, s_zero, s_stats, s_repeat, s_spaBase, s_align };
+            { s_backend, s_json, s_summary, s_zero, s_stats, s_repeat, s_spaBase, s_align, ClaimsDirectoryOption.Option };
         command.SetMain(Run);
         return command;
     }
@@ -62,6 +62,7 @@ internal static class InspectCommand
         ulong? spaBase = ParseAddress(args.GetValue(s_spaBase), "--assume-spa-base");
         ulong? align = ParseAddress(args.GetValue(s_align), "--align");
         string[] positionals = [args.GetValue(s_backend)!];
+        string claimsDir = ClaimsDirectoryOption.Read(args);
 
         var options = new BackingOptions { AssumeSpaBase = spaBase, Alignment = align, ZeroUnwritten = zero };
         // --repeat resolves again and keeps the fastest, so one-time costs (JIT, cold caches) do not count.
@@ -73,6 +74,7 @@ internal static class InspectCommand
             next.Resolution.Dispose();
         }
         using var resolution = best.Resolution;
+        ShowClaim(resolution, claimsDir);
         if (stats)
             Console.Error.WriteLine(best.Stats.ToString());
         if (resolution.ZeroFilledBytes > 0)
@@ -99,5 +101,22 @@ internal static class InspectCommand
         if (!ok || v % 4096 != 0)
             throw new UserErrorException($"{option} '{text}' is not a 4 KiB-aligned number (decimal or 0x hex)");
         return v;
+    }
+
+    // The pin state as the claim registry knows it: which guest maps this inode or device, and
+    // whether its companion set the flag. Read only; a host with no registry has no claims.
+    private static void ShowClaim(Backing.BackingResolution r, string claimsDir)
+    {
+        if (r.Pinning is not { } p || !Directory.Exists(claimsDir))
+            return;
+        var registry = new Claims.ClaimRegistry(claimsDir, new NeverAsked());
+        if (registry.List().FirstOrDefault(c => c.Backing == r.Identity) is { } claim)
+            r.Pinning = p with { ClaimedBy = claim.Holder, PinnedByCompanion = claim.PinnedByUs };
+    }
+
+    // Listing never asks whether a domain lives.
+    private sealed class NeverAsked : Claims.IDomainLiveness
+    {
+        public bool IsAlive(ushort domid) => true;
     }
 }

@@ -68,7 +68,7 @@ internal static class RunCommand
         var command = new Command("run",
             "serve a guest's vNVDIMMs until the domain is released or SIGTERM/SIGINT (xen, sim), or boot a QEMU guest and serve it until it exits (qemu)")
         {
-            s_platform, s_config, s_domid, s_spaBase, s_restrict, s_script, s_consoleLog, s_runDir, s_timeout, LabelDirectoryOption.Option,
+            s_platform, s_config, s_domid, s_spaBase, s_restrict, s_script, s_consoleLog, s_runDir, s_timeout, LabelDirectoryOption.Option, ClaimsDirectoryOption.Option,
         };
         // A daemon: start, devices, hot-adds and stop are worth a line each by default.
         command.SetMain(Run, LogLevel.Information);
@@ -87,7 +87,8 @@ internal static class RunCommand
         string? spaBase = args.GetValue(s_spaBase);
         bool restrict = args.GetValue(s_restrict);
         var labels = LabelDirectoryOption.Read(args, logging);
-        string stateDir = Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } s ? s : CompanionStateFile.DefaultDirectory;
+        string stateDir = ClaimsDirectoryOption.StateDirectory;
+        string claimsDir = ClaimsDirectoryOption.Read(args);
         string? xenstore = XenStore.Client.XenStoreEndpoint.Resolve(Environment.GetEnvironmentVariable(XenStore.Client.XenStoreEndpoint.EnvironmentVariable), File.Exists);
         var logger = logging.CreateLogger(platform);
         if (platform is "xen" or "sim")
@@ -100,7 +101,11 @@ internal static class RunCommand
             ulong? spa = spaBase is null ? null : SizeParser.Parse(spaBase, "--assume-spa-base");
             var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, logger), labels: labels);
             var backend = new XenBackend(new XenBackendOptions(xenDom, platform == "sim", stateDir, spa, restrict), logging);
-            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa, labels), layout, backend, logging);
+            var claims = new Claims.ClaimRegistry(claimsDir,
+                platform == "sim" ? new Claims.SimDomainLiveness(stateDir) : Claims.XenDomainLiveness.OnHost(),
+                line => logger.LogInformation("claims: {Line}", line));
+            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa, labels, claims,
+                HostPmem: platform == "sim" ? null : Backing.Sysfs.SysfsTree.System), layout, backend, logging);
             return companion.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         if (spaBase is not null || restrict)

@@ -1,4 +1,5 @@
 using XenVnvdimm.DeviceModel.Backing;
+using XenVnvdimm.DeviceModel.Claims;
 using XenVnvdimm.DeviceModel.Labels;
 using XenVnvdimm.DeviceModel.Layout;
 using XenVnvdimm.DeviceModel.Memory;
@@ -12,8 +13,12 @@ namespace XenVnvdimm.DeviceModel.Companion;
 /// </summary>
 internal static class BackingStages
 {
-    /// <summary>Resolves and locks a device's backing: its machine frames placed at the device's guest address.</summary>
-    public static List<FrameRun> Resolve(PlannedDevice d, CompanionOptions options, Stack<IDisposable> holds)
+    /// <summary>
+    /// Resolves and locks a device's backing: its machine frames placed at the device's guest address.
+    /// With a <paramref name="guard"/> the frames are then checked (host pmem), claimed host-wide and, for
+    /// a file, pinned immutable before the caller maps them.
+    /// </summary>
+    public static List<FrameRun> Resolve(PlannedDevice d, CompanionOptions options, Stack<IDisposable> holds, MapGuard? guard = null)
     {
         BackingResolution r;
         try
@@ -30,10 +35,13 @@ internal static class BackingStages
             throw new UserErrorException($"slot {d.Slot}: backend '{d.Backend}' cannot be used: {e.Message}", e);
         }
         holds.Push(r);
+        guard?.EnsureNotHeld(r, d.Slot, d.Backend); // names the holder, where the lock refusal cannot
         r.EnsureAccepted();
         if (r.Size < d.Size)
             throw new UserErrorException($"slot {d.Slot}: backend '{d.Backend}' resolves to {r.Size} bytes, fewer than the {d.Size} configured");
-        return [.. r.FrameRuns().Select(f => f with { Gfn = f.Gfn + (d.Gpa >> 12) })];
+        List<FrameRun> runs = [.. r.FrameRuns().Select(f => f with { Gfn = f.Gfn + (d.Gpa >> 12) })];
+        guard?.Admit(r, d.Slot, d.Backend, runs);
+        return runs;
     }
 
     /// <summary>Opens (creating if needed) a device's label store, or null when it has none.</summary>

@@ -43,7 +43,7 @@ internal sealed partial class Companion
             Labels.ILabelStore? labels;
             try
             {
-                runs = _backend.MapsFrames ? BackingStages.Resolve(d, _options, holds) : [];
+                runs = _backend.MapsFrames ? BackingStages.Resolve(d, _options, holds, _guard) : [];
                 labels = BackingStages.OpenLabels(d, holds);
                 // Recorded before the first frame is mapped: a crash mid-add is then known, not guessed.
                 RecordHotAdd(d, runs, RecordedDevice.Mapping);
@@ -59,6 +59,7 @@ internal sealed partial class Companion
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                _guard?.Rollback(d.Slot);
                 while (holds.Count > 0)
                     holds.Pop().Dispose();
                 throw Refusal(spec, e);

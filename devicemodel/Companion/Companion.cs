@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Claims;
 using XenVnvdimm.DeviceModel.Dsm;
 using XenVnvdimm.DeviceModel.Layout;
 using XenVnvdimm.DeviceModel.Lifecycle;
@@ -40,6 +41,7 @@ internal sealed partial class Companion : IHotAddTarget
     private IDoorbell? _doorbell;
     private CompanionStateFile? _state;
     private CompanionXenStore? _xs;
+    private MapGuard? _guard;
 
     /// <summary>A companion for the guest <paramref name="planned"/> describes, on <paramref name="backend"/>.</summary>
     public Companion(CompanionOptions options, GuestLayout planned, ICompanionBackend backend, ILoggerFactory logging)
@@ -78,6 +80,8 @@ internal sealed partial class Companion : IHotAddTarget
             _state.Keep = _state.Previous is not null;
         }
         var previous = _state?.Previous;
+        if (_options.Claims is { } claims && _backend.MapsFrames && _options.Domid is ushort claimDomid)
+            _guard = new MapGuard(claims, claimDomid, $"dom{claimDomid}@{(previous?.Started ?? _started):O}", _options.HostPmem);
         bool mapped = false;
         try
         {
@@ -94,6 +98,9 @@ internal sealed partial class Companion : IHotAddTarget
                 // Only a start the guest never saw is rolled back: a predecessor's adopted frames stay.
                 if (mapped && previous is null)
                     _backend.RollBack();
+                // A fresh start's claims go with its rollback; a re-attach's stay with the live frames.
+                if (previous is null)
+                    Try(() => _guard?.RollbackAll());
                 if (_xs is not null)
                     await _xs.TrySetStateAsync("error", e.Message);
                 throw e is XenException ? new UserErrorException(e.Message, e) : e;
@@ -102,6 +109,9 @@ internal sealed partial class Companion : IHotAddTarget
         finally
         {
             ReleaseLocal();
+            // Xen dropped the domain's frames: its claims and the pins they set go too.
+            if (Stopped == StopReason.DomainReleased)
+                Try(() => _guard?.ReleaseDomain());
             if (_xs is not null)
                 await _xs.DisposeAsync();
             _state?.Dispose();
@@ -126,7 +136,7 @@ internal sealed partial class Companion : IHotAddTarget
         // Backings: resolved, checked and locked for this guest before anything is mapped.
         foreach (var d in layout.Devices)
         {
-            var runs = _backend.MapsFrames ? BackingStages.Resolve(d, _options, _holds) : [];
+            var runs = _backend.MapsFrames ? BackingStages.Resolve(d, _options, _holds, _guard) : [];
             if (previous is not null && _backend.MapsFrames)
                 ReattachCheck.EnsureSameFrames(previous, d, runs, _state!.Path);
             _runsBySlot[d.Slot] = runs;

@@ -5,10 +5,14 @@ namespace XenVnvdimm.DeviceModel.Companion;
 /// <param name="StateDirectory">Where state files live (/run/xen-vnvdimm).</param>
 /// <param name="XenStorePath">xenstore socket or device; null finds it as libxenstore does.</param>
 /// <param name="AssumeSpaBase">Sim only: the SPA that backings not on pmem are assumed to start at.</param>
+/// <param name="Claims">The host-wide frame claims every map path asks (xen, sim); null where frames are not ours to map (qemu).</param>
+/// <param name="HostPmem">The sysfs tree whose pmem ranges every frame must lie in (xen); null skips the check (sim).</param>
 /// <param name="Labels">Where a hot-added device's labels go when its spec names no file (as the start's layout was planned); null for the default root.</param>
 internal sealed record CompanionOptions(
     ushort? Domid,
     string StateDirectory,
     string? XenStorePath = null,
     ulong? AssumeSpaBase = null,
-    Labels.LabelLocation? Labels = null);
+    Labels.LabelLocation? Labels = null,
+    Claims.ClaimRegistry? Claims = null,
+    Backing.Sysfs.SysfsTree? HostPmem = null);

@@ -35,7 +35,7 @@ public sealed record MountEntry(uint Major, uint Minor, string MountPoint, strin
     }
 
     // mountinfo escapes space, tab, newline and backslash as \ooo octal.
-    private static string Unescape(string s)
+    internal static string Unescape(string s)
     {
         if (!s.Contains('\\'))
             return s;

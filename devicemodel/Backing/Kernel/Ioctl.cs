@@ -26,6 +26,9 @@ internal static class Ioctl
     /// <summary><c>FS_IOC_GETFLAGS = _IOR('f', 1, long)</c>; the kernel reads an int despite the declared long.</summary>
     public static readonly uint FS_IOC_GETFLAGS = Ioc(IOC_READ, 'f', 1, sizeof(long));
 
+    /// <summary><c>FS_IOC_SETFLAGS = _IOW('f', 2, long)</c>; like GETFLAGS, the kernel reads an int.</summary>
+    public static readonly uint FS_IOC_SETFLAGS = Ioc(IOC_WRITE, 'f', 2, sizeof(long));
+
     /// <summary><c>FS_IOC_FSGETXATTR = _IOR('X', 31, struct fsxattr)</c>.</summary>
     public static readonly unsafe uint FS_IOC_FSGETXATTR = Ioc(IOC_READ, 'X', 31, (uint)sizeof(FsXattr));
 }

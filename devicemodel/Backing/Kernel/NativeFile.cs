@@ -26,13 +26,18 @@ internal sealed unsafe class NativeFile : IDisposable
     private int Fd => (int)_handle.DangerousGetHandle();
 
     /// <summary>Opens <paramref name="path"/> read-only, or read-write when <paramref name="writable"/>.</summary>
-    public static NativeFile Open(string path, bool writable)
+    /// <param name="path">The file.</param>
+    /// <param name="writable">O_RDWR instead of O_RDONLY.</param>
+    /// <param name="exclusive">O_EXCL: for a block device, fails with EBUSY while it is mounted or held (md, dm, another exclusive opener).</param>
+    /// <param name="noFollow">O_NOFOLLOW: a symbolic link as the last component is refused (ELOOP).</param>
+    public static NativeFile Open(string path, bool writable, bool exclusive = false, bool noFollow = false)
     {
         byte[] p = Encoding.UTF8.GetBytes(path + "\0");
         int fd;
+        int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | (exclusive ? O_EXCL : 0) | (noFollow ? O_NOFOLLOW : 0);
         fixed (byte* pp = p)
         {
-            do fd = open(pp, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, default);
+            do fd = open(pp, flags, default);
             while (fd < 0 && errno == EINTR);
         }
         if (fd < 0)
@@ -68,6 +73,26 @@ internal sealed unsafe class NativeFile : IDisposable
         long flags = 0;
         if (ioctl(Fd, unchecked((int)Ioctl.FS_IOC_GETFLAGS), &flags) != 0)
             return null;
+        return (int)flags;
+    }
+
+    /// <summary>FS_IOC_SETFLAGS: replaces the inode flags (an <see cref="IOException"/> carries the errno in HResult).</summary>
+    public void SetInodeFlags(int flags)
+    {
+        long value = flags;
+        int rc;
+        do rc = ioctl(Fd, unchecked((int)Ioctl.FS_IOC_SETFLAGS), &value);
+        while (rc != 0 && errno == EINTR);
+        if (rc != 0)
+            throw Error($"FS_IOC_SETFLAGS {Path}", errno);
+    }
+
+    /// <summary>FS_IOC_GETFLAGS, throwing (errno in HResult) where the filesystem does not support it.</summary>
+    public int InodeFlags()
+    {
+        long flags = 0;
+        if (ioctl(Fd, unchecked((int)Ioctl.FS_IOC_GETFLAGS), &flags) != 0)
+            throw Error($"FS_IOC_GETFLAGS {Path}", errno);
         return (int)flags;
     }
 
@@ -151,6 +176,22 @@ internal sealed unsafe class NativeFile : IDisposable
         throw Error($"lock {Path}", e);
     }
 
+    /// <summary>
+    /// Takes a shared open-file-description lock (F_OFD_SETLK, F_RDLCK): what a read-only descriptor
+    /// can hold, used for a file already immutable (it cannot be opened for writing). Returns false
+    /// when another open file description holds a write lock.
+    /// </summary>
+    public bool TryLockShared()
+    {
+        flock fl = WholeFile(F_RDLCK);
+        if (fcntl(Fd, F_OFD_SETLK, &fl) == 0)
+            return true;
+        int e = errno;
+        if (e == EAGAIN || e == EACCES)
+            return false;
+        throw Error($"lock {Path}", e);
+    }
+
     /// <summary>True when some other open file description holds a lock on the file (F_OFD_GETLK).</summary>
     public bool IsLockedElsewhere()
     {
@@ -162,7 +203,8 @@ internal sealed unsafe class NativeFile : IDisposable
 
     private static flock WholeFile(int type) => new() { l_type = (short)type, l_whence = (short)SEEK_SET, l_start = 0, l_len = 0 };
 
-    private static IOException Error(string what, int errno)
+    /// <summary>An <see cref="IOException"/> whose HResult is <paramref name="errno"/>.</summary>
+    public static IOException Error(string what, int errno)
         => new($"{what}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
 
     /// <inheritdoc/>

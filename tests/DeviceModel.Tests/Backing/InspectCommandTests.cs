@@ -6,6 +6,7 @@ using Xunit;
 namespace XenVnvdimm.Tests.Backing;
 
 /// <summary><c>xen-vnvdimm inspect</c> end to end on a real ext4 image, checked against filefrag.</summary>
+[Collection("Console")]
 public sealed class InspectCommandTests
 {
     private static readonly object s_console = new();

@@ -33,6 +33,7 @@ public sealed class KernelAbiTests
         var h = HeaderValues();
         Assert.Equal(h["FS_IOC_FIEMAP"], Ioctl.FS_IOC_FIEMAP);
         Assert.Equal(h["FS_IOC_GETFLAGS"], Ioctl.FS_IOC_GETFLAGS);
+        Assert.Equal(h["FS_IOC_SETFLAGS"], Ioctl.FS_IOC_SETFLAGS);
         Assert.Equal(h["FS_IOC_FSGETXATTR"], Ioctl.FS_IOC_FSGETXATTR);
         Assert.Equal(h["sizeof(struct fiemap)"], (ulong)Fiemap.HeaderSize);
         Assert.Equal(h["sizeof(struct fiemap_extent)"], (ulong)Fiemap.ExtentSize);

@@ -125,6 +125,8 @@ public class SimContainmentTests
             await WaitUntil(async () => await xs.ExistsAsync(XenStoreLayout.Result(domid, "r1")), "hot-add after the reconnect");
             Assert.Equal("ok slot=1", await xs.ReadStringAsync(XenStoreLayout.Result(domid, "r1")));
             Assert.Equal(0, await companion.StopAsync());
+            // Stopped, the guest keeps its pmem, claims and pins until the domain is destroyed.
+            SimState.DestroyDomainAndGc(domid);
         }
         finally
         {

@@ -159,6 +159,8 @@ public class SimLifecycleTests
         Assert.Equal(first.Id.ToString(), Read(sock, "/local/domain/0/device-model/3/vnvdimm/pid"));
         Assert.Equal(0, ProcessRunner.Run("kill", ["-TERM", $"{first.Id}"]).ExitCode);
         Assert.True(first.WaitForExit(60_000), "the first companion did not stop on SIGTERM");
+        // SIGTERM left the guest its pmem, so its claim and pin stay until the domain is destroyed.
+        SimState.DestroyDomainAndGc(3);
     }
 
     [Fact]
@@ -176,6 +178,9 @@ public class SimLifecycleTests
         Assert.Equal(1, add.ExitCode);
         Assert.Contains("runs with --restrict", add.Stdout);
         run.Kill();
+        run.WaitForExit();
+        // A restricted companion's frames stay in the guest, and so do its claim and pin until the domain goes.
+        SimState.DestroyDomainAndGc(6);
     }
 
     private static string Read(string sock, string path) =>

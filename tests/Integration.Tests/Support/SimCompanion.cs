@@ -45,7 +45,9 @@ internal sealed class SimCompanion : IDisposable
     {
         var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, NullLogger.Instance), labels: SimState.Labels);
         var backend = new XenBackend(new XenBackendOptions(domid, Simulated: true, SimState.Directory, 0x100000000), NullLoggerFactory.Instance);
-        var companion = new Companion(new CompanionOptions(domid, SimState.Directory, xenstoreSocket, 0x100000000, SimState.Labels), layout, backend, NullLoggerFactory.Instance);
+        // The same host-wide claims the CLI's sim companions use (state directory's claims).
+        var claims = new XenVnvdimm.DeviceModel.Claims.ClaimRegistry(Path.Combine(SimState.Directory, "claims"), new XenVnvdimm.DeviceModel.Claims.SimDomainLiveness(SimState.Directory));
+        var companion = new Companion(new CompanionOptions(domid, SimState.Directory, xenstoreSocket, 0x100000000, SimState.Labels, claims), layout, backend, NullLoggerFactory.Instance);
         return (companion, backend);
     }
 

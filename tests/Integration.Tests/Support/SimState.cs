@@ -46,4 +46,22 @@ internal static class SimState
         Assert.True(hv is null || hv.Domains.All(d => d.Domid != domid), $"dom{domid} is still in the simulator after its release");
         Assert.False(File.Exists(StateFile(domid)), $"{StateFile(domid)} is left after the domain was released");
     }
+
+    /// <summary>
+    /// What <c>xl destroy</c> does to a simulated domain whose companion was killed: the persisted
+    /// domain and the companion's record go. Then <c>gc</c> reaps its frame claims and clears the
+    /// immutable flags they set; returns gc's output.
+    /// </summary>
+    public static string DestroyDomainAndGc(ushort domid)
+    {
+        string sim = Path.Combine(Directory, $"{domid}.sim");
+        if (System.IO.Directory.Exists(sim))
+            System.IO.Directory.Delete(sim, recursive: true);
+        File.Delete(StateFile(domid));
+        var gc = ProcessRunner.Run("dotnet", [CompanionProcess.Dll, "gc", "--platform", "sim"]);
+        Assert.True(gc.ExitCode == 0, gc.ToString());
+        // Reaped by this gc, or already by a concurrent companion's claim (which reaps gone domains too).
+        Assert.Empty(System.IO.Directory.GetFiles(Path.Combine(Directory, "claims"), $"d{domid}.*"));
+        return gc.Stdout;
+    }
 }

@@ -11,6 +11,7 @@ int main(void)
 {
 	P("FS_IOC_FIEMAP", FS_IOC_FIEMAP);
 	P("FS_IOC_GETFLAGS", FS_IOC_GETFLAGS);
+	P("FS_IOC_SETFLAGS", FS_IOC_SETFLAGS);
 	P("FS_IOC_FSGETXATTR", FS_IOC_FSGETXATTR);
 	P("sizeof(struct fiemap)", sizeof(struct fiemap));
 	P("sizeof(struct fiemap_extent)", sizeof(struct fiemap_extent));
