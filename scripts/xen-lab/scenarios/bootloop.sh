@@ -3,6 +3,7 @@
 # session and counts how each boot ended. Diagnostic, not part of the lab stage.
 #   scripts/xen-lab/run --scenario scripts/xen-lab/scenarios/bootloop.sh --timeout 5400 \
 #       --env LAB_BOOTS=20 --env LAB_BOOT_VARIANTS="plain cmp" [--env LAB_GUEST_APPEND=...]
+#       [--env LAB_BOOT_BUDGET=SECONDS]   start no new boot after this much time (then the summary)
 # Variants (interleaved, LAB_BOOTS boots each):
 #   plain      a guest with no vNVDIMM (xl create)
 #   cmp        the same guest with the companion's mappings: /dev/pmem0 (raw) as one vNVDIMM,
@@ -70,7 +71,7 @@ boot_one() { # INDEX VARIANT
     xl create "boots/$tag.cfg" >/dev/null 2>&1 || { echo "LAB-BOOT $i $v setup-failed 0"; count "$v" other; return 1; }
     domid=$(xl domid "$name")
   fi
-  lab_wait_console "$name" 'GUEST-EXIT=' 600 >"boots/$tag.wait" 2>&1
+  lab_wait_console "$name" 'GUEST-EXIT=' 2400 >"boots/$tag.wait" 2>&1
   if lab_wait_gone "$name" 20; then
     res=ok; [ "$(lab_guest_exit "$name")" = 0 ] || res=other
   elif xl dmesg | grep -aq "d${domid}v[0-9]* Triple fault"; then
@@ -102,8 +103,12 @@ boot_one() { # INDEX VARIANT
 }
 count() { eval "n_${1//-/_}_$2=\$(( \${n_${1//-/_}_$2:-0} + 1 ))"; }
 
+budget="${LAB_BOOT_BUDGET:-100000}" t_loop=$(lab_secs)
 for i in $(seq 1 "$boots"); do
-  for v in $variants; do boot_one "$i" "$v"; done
+  for v in $variants; do
+    (( $(lab_secs) - t_loop > budget )) && { echo "lab: boot budget of $budget s used up"; break 2; }
+    boot_one "$i" "$v"
+  done
 done
 fails=0
 for v in $variants; do
