@@ -111,7 +111,8 @@ lab_alive() {
   [ -n "$st" ] && [[ "$st" != *s* && "$st" != *c* && "$st" != *d* ]]
 }
 
-lab_xen_said() { xl dmesg 2>/dev/null | grep -a -E "[( ]d$1(v[0-9]+)?[ :)]" | tail -n 8; }
+# (not the "HVM dN save: ..." lines a context dump like xen-hvmctx makes Xen print)
+lab_xen_said() { xl dmesg 2>/dev/null | grep -a -E "[( ]d$1(v[0-9]+)?[ :)]" | grep -av ' save: ' | tail -n 8; }
 
 lab_wait_until() {
   local name="$1" secs="$2" t0; shift 2; t0=$(lab_secs)
