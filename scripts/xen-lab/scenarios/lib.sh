@@ -7,7 +7,12 @@
 #   LAB_NVDIMM_SIZE (bytes)  LAB_HOST_BACKING (host path of the outer NVDIMM's backing file)
 #   LAB_GUEST_QUIET (default "quiet"; run --env LAB_GUEST_QUIET= for a verbose guest kernel:
 #                    every console byte is an emulated UART write, slow under TCG)
-#   LAB_GUEST_APPEND  more guest kernel arguments (e.g. "earlyprintk=ttyS0 loglevel=8 xen_nopv")
+#   LAB_GUEST_APPEND  more guest kernel arguments (e.g. "earlyprintk=xen loglevel=7 xen_nopv")
+#   LAB_GUEST_CONSOLE the guest kernel's console= (default ttyS0; the guest script's output and
+#                    GUEST-EXIT then reach the serial file). A verbose kernel log through the
+#                    emulated UART costs minutes on a loaded host (every byte an ioreq to QEMU in
+#                    dom0); "hvc0" + LAB_GUEST_APPEND="earlyprintk=xen keep_bootcon" sends the
+#                    kernel's log to Xen's console instead (port 0xe9, handled by Xen itself)
 #   PATH starts with /lab/in/bin (xen-vnvdimm, when the host published it)
 #
 #   lab_time NAME SECONDS        prints "LAB-TIME NAME=SECONDS" (collected by run)
@@ -62,7 +67,7 @@ memory = 512
 vcpus = 1
 kernel = "$LAB_GUEST_KERNEL"
 ramdisk = "$initrd"
-cmdline = "console=ttyS0 ${LAB_GUEST_QUIET-quiet}${LAB_GUEST_APPEND:+ $LAB_GUEST_APPEND} panic=-1 oops=panic acpi_no_memhotplug mitigations=off tsc=reliable no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init ipv6.disable=1 rdinit=/init"
+cmdline = "console=${LAB_GUEST_CONSOLE:-ttyS0} ${LAB_GUEST_QUIET-quiet}${LAB_GUEST_APPEND:+ $LAB_GUEST_APPEND} panic=-1 oops=panic acpi_no_memhotplug mitigations=off tsc=reliable no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init ipv6.disable=1 rdinit=/init"
 serial = "file:$LAB_OUT/guest-$name.console"
 vnc = 0
 vga = "none"
