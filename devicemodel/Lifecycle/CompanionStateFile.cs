@@ -3,7 +3,7 @@ using System.Text;
 namespace XenVnvdimm.DeviceModel.Lifecycle;
 
 /// <summary>
-/// <c>/run/xen-vnvdimm/&lt;domid&gt;.state</c> (or <c>$XEN_VNVDIMM_STATE_DIR</c>): held locked by
+/// <c>/run/xen-vnvdimm/&lt;domid&gt;.state</c> (the directory is the caller's): held locked by
 /// the companion serving a domain for its whole life, holding its <see cref="CompanionRecord"/>,
 /// and removed on a clean exit. A second companion for the same domain is refused. A file left by
 /// a companion that died (kill -9) is handed to the next one as <see cref="Previous"/>: that
@@ -36,19 +36,18 @@ public sealed class CompanionStateFile : IDisposable
     /// </summary>
     public bool Keep { get; set; }
 
-    /// <summary>The directory holding state files.</summary>
-    public static string Directory =>
-        Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } d ? d : "/run/xen-vnvdimm";
+    /// <summary>Where state files live unless the administrator says otherwise.</summary>
+    public const string DefaultDirectory = "/run/xen-vnvdimm";
 
     /// <summary>
     /// Takes the domain's state file. A fresh start gets a new record written at once; after a crash the
     /// dead companion's record is kept untouched in <see cref="Previous"/>. Throws a
     /// <see cref="UserErrorException"/> saying who holds it, or why its content cannot be trusted.
     /// </summary>
-    public static CompanionStateFile Acquire(uint domid, string platform)
+    public static CompanionStateFile Acquire(string directory, uint domid, string platform)
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        string path = System.IO.Path.Combine(Directory, $"{domid}.state");
+        System.IO.Directory.CreateDirectory(directory);
+        string path = System.IO.Path.Combine(directory, $"{domid}.state");
         FileStream file;
         try
         {

@@ -113,12 +113,42 @@ public sealed class CompanionXenStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Handles one command and answers it, whatever goes wrong: an exception other than a lost connection
+    /// or cancellation becomes an <c>error:</c> result, never the end of serving.
+    /// </summary>
     private async Task HandleAsync(string text, IHotAddTarget target, CancellationToken cancel)
+    {
+        try
+        {
+            await HandleOnceAsync(text, target, cancel);
+        }
+        catch (XenStoreException e) when (e.InnerException is not XenStoreConnectionException)
+        {
+            // xenstored refused a write of ours (a quota, a too-long path): the command is dropped, we serve on.
+            _logger.LogWarning("command '{Command}': xenstore refused the answer: {Error}", Cut(text, 200), e.Message);
+            await TryClearCommandAsync(text, cancel);
+        }
+    }
+
+    private async Task TryClearCommandAsync(string handled, CancellationToken cancel)
+    {
+        try
+        {
+            await ClearCommandAsync(handled, cancel);
+        }
+        catch (XenStoreException e) when (e.InnerException is not XenStoreConnectionException)
+        {
+            _logger.LogWarning("could not clear the command node: {Error}", e.Message);
+        }
+    }
+
+    private async Task HandleOnceAsync(string text, IHotAddTarget target, CancellationToken cancel)
     {
         var cmd = HotAddCommand.Parse(text);
         if (cmd is null)
         {
-            _logger.LogWarning("ignoring a command without a usable request id: '{Command}'", text);
+            _logger.LogWarning("ignoring a command without a usable request id (1-64 of A-Z a-z 0-9 - _): '{Command}'", Cut(text, 200));
             await ClearCommandAsync(text, cancel);
             return;
         }
@@ -138,17 +168,24 @@ public sealed class CompanionXenStore : IAsyncDisposable
         }
         else if (cmd.Verb == "add")
         {
+            PlannedDevice? device = null;
             try
             {
                 var spec = VnvdimmDeviceSpec.Parse(cmd.Argument, $"request {cmd.RequestId}");
-                var device = await target.AddAsync(spec, cancel);
-                await PublishDeviceAsync(device, "running", cancel);
+                device = await target.AddAsync(spec, cancel);
                 result = $"ok slot={device.Slot}";
             }
             catch (UserErrorException e)
             {
                 result = $"error: {e.Message}";
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The target contains its own failures; this is the last line, so a bug answers instead of stopping us.
+                result = $"error: internal error ({e.GetType().Name}): {e.Message}";
+            }
+            if (device is not null)
+                await PublishDeviceAsync(device, "running", cancel);
         }
         else if (cmd.Verb is "remove" or "rm" or "del" or "delete")
         {
@@ -158,6 +195,8 @@ public sealed class CompanionXenStore : IAsyncDisposable
         {
             result = $"error: unknown command '{cmd.Verb}' (known: add)";
         }
+        // xenstore carries at most 4096 payload bytes (path, NUL, value): cut the answer to fit.
+        result = Cut(result, XenVnvdimm.XenStore.Wire.XsLimits.PayloadMax - System.Text.Encoding.UTF8.GetByteCount(resultPath) - 1 - 16);
         await _client.WriteAsync(resultPath, result, cancel);
         _logger.LogInformation("request {Id}: {Result}", cmd.RequestId, result);
         await ClearCommandAsync(text, cancel);
@@ -177,6 +216,83 @@ public sealed class CompanionXenStore : IAsyncDisposable
             if (await t.TryReadStringAsync(XenStoreLayout.Command(_domid), c) == handled)
                 await t.WriteAsync(XenStoreLayout.Command(_domid), "", c);
         }, cancel);
+
+    /// <summary>At most <paramref name="max"/> UTF-8 bytes of <paramref name="text"/>, marked when cut.</summary>
+    internal static string Cut(string text, int max)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(text) <= max)
+            return text;
+        const string more = " [...]";
+        var sb = new System.Text.StringBuilder();
+        int bytes = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > max - more.Length)
+                break;
+            sb.Append(rune.ToString());
+            bytes += rune.Utf8SequenceLength;
+        }
+        return sb.Append(more).ToString();
+    }
+
+    /// <summary>Sets the state (and reason) without throwing: used where serving is already ending or failing.</summary>
+    public async Task TrySetStateAsync(string state, string? reason = null)
+    {
+        try
+        {
+            await SetStateAsync(state, CancellationToken.None, reason is null ? null : Cut(reason, 3000));
+        }
+        catch (Exception e) when (e is XenStoreException or XenStoreConnectionException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _logger.LogWarning("could not publish state={State} in xenstore: {Error}", state, e.Message);
+        }
+    }
+
+    /// <summary>Publishes a doorbell fault: state=error, its reason, and how many faults so far.</summary>
+    public async Task TryPublishFaultAsync(string reason, int count)
+    {
+        await TrySetStateAsync("error", $"doorbell fault: {reason}");
+        try
+        {
+            await _client.WriteAsync($"{XenStoreLayout.Base(_domid)}/faults", count.ToString(CultureInfo.InvariantCulture), CancellationToken.None);
+        }
+        catch (Exception e) when (e is XenStoreException or XenStoreConnectionException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _logger.LogWarning("could not publish the fault count: {Error}", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// After a reconnect: state, pid and devices again, and a dom0-only command node if xenstored lost it
+    /// (a restarted xenstored starts empty).
+    /// </summary>
+    public async Task RepublishAsync(GuestLayout layout, CancellationToken cancel)
+    {
+        string b = XenStoreLayout.Base(_domid);
+        await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
+        if (!await _client.ExistsAsync(XenStoreLayout.Command(_domid), cancel))
+        {
+            await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
+            await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
+        }
+        foreach (var d in layout.Devices)
+            await PublishDeviceAsync(d, "running", cancel);
+        await _client.WriteAsync($"{b}/state", "running", cancel);
+    }
+
+    /// <summary>Removes the companion's subtree without throwing (the domain is gone).</summary>
+    public async Task TryRemoveAsync()
+    {
+        try
+        {
+            await RemoveAsync(CancellationToken.None);
+            _logger.LogInformation("removed {Path} from xenstore", XenStoreLayout.Base(_domid));
+        }
+        catch (Exception e) when (e is XenStoreException or XenStoreConnectionException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _logger.LogWarning("could not remove {Path} from xenstore: {Error}", XenStoreLayout.Base(_domid), e.Message);
+        }
+    }
 
     /// <summary>Completes when the domain, if it was introduced, is released (@releaseDomain).</summary>
     public async Task WaitForReleaseAsync(CancellationToken cancel)

@@ -42,7 +42,7 @@ public class ConfigAndLayoutTests
                          "backend=/dev/dax0.1, unarmed=1, node=1", ]
             vnvdimm_base = 0x4000000000
             dsm_mailbox = 0xFE001000 ; dsm_port = 0x0A20
-            event_irq = 9
+            event_irq = none
             """);
         Assert.Equal(2, c.Devices.Count);
         Assert.Equal("/srv/pmem/vm1.img", c.Devices[0].Backend);
@@ -52,7 +52,7 @@ public class ConfigAndLayoutTests
         Assert.Equal(0x4000000000UL, c.WindowBase);
         Assert.Equal(0xFE001000UL, c.MailboxGpa);
         Assert.Equal((ushort)0x0A20, c.DoorbellPort);
-        Assert.Equal(9u, c.EventIrq);
+        Assert.Null(c.EventIrq);
     }
 
     [Fact]

@@ -24,12 +24,12 @@ public class SimDsmTests
         string sock = d.File("xs.sock");
         using var xenstored = await EmbeddedXenstored.StartAsync(sock);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var platform = new XenPlatform(new XenRunOptions(d.File("vm.cfg"), 12, 0x100000000, Simulated: true, XenStorePath: sock), NullLoggerFactory.Instance);
+        var (platform, xen) = SimCompanion.Create(d.File("vm.cfg"), 12, sock);
         var run = platform.RunAsync(cts.Token);
         await Task.WhenAny(platform.Running.Task, run);
         if (run.IsCompleted)
             await run; // surfaces the start-up failure
-        var sim = platform.Simulator!;
+        var sim = xen.Simulator!;
         var dom = sim.Domain(12)!;
         var mailbox = new SimMailbox(sim, dom);
         ulong mailboxGfn = 0xFE000000 >> 12;

@@ -32,4 +32,12 @@ internal static class SimState
         Assert.Empty(left.IoreqServers);
         Assert.False(File.Exists(StateFile(domid)));
     }
+
+    /// <summary>Asserts the released domain is gone from the simulator and its companion left no state file.</summary>
+    public static void AssertDomainGoneAndNothingLeft(ushort domid)
+    {
+        var hv = Hypervisor(domid);
+        Assert.True(hv is null || hv.Domains.All(d => d.Domid != domid), $"dom{domid} is still in the simulator after its release");
+        Assert.False(File.Exists(StateFile(domid)), $"{StateFile(domid)} is left after the domain was released");
+    }
 }
