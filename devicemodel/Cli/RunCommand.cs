@@ -33,6 +33,7 @@ internal static class RunCommand
         args.End();
         string stateDir = Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } s ? s : CompanionStateFile.DefaultDirectory;
         var logger = logging.CreateLogger(platform);
+        string? xenstore = XenStore.Client.XenStoreEndpoint.Resolve(Environment.GetEnvironmentVariable(XenStore.Client.XenStoreEndpoint.EnvironmentVariable), File.Exists);
         if (platform is "xen" or "sim")
         {
             if (domid is null || !ushort.TryParse(domid, out ushort xenDom) || xenDom is 0 or >= 0x7FF0)
@@ -43,7 +44,7 @@ internal static class RunCommand
             ulong? spa = spaBase is null ? null : SizeParser.Parse(spaBase, "--assume-spa-base");
             var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, logger));
             var backend = new XenBackend(new XenBackendOptions(xenDom, platform == "sim", stateDir, spa, restrict), logging);
-            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, AssumeSpaBase: spa), layout, backend, logging);
+            var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa), layout, backend, logging);
             return companion.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         if (platform != "qemu")
@@ -61,7 +62,7 @@ internal static class RunCommand
         string harness = GuestHarness.Locate(Environment.GetEnvironmentVariable("XEN_VNVDIMM_GUEST_RUN"));
         var options = new QemuRunOptions(harness, script, log, dir, dom, seconds);
         var qemuLayout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Qemu, logger));
-        var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir), qemuLayout, new QemuBackend(options, logging), logging);
+        var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir, xenstore), qemuLayout, new QemuBackend(options, logging), logging);
         return qemu.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
 }

@@ -25,19 +25,19 @@ public sealed class CompanionXenStore : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Connects to <paramref name="path"/>, or where libxenstore would ($XENSTORED_PATH, /run/xenstored/socket, …).</summary>
-    public static async Task<CompanionXenStore> ConnectAsync(uint domid, ILogger logger, CancellationToken cancel, string? path = null)
+    /// <summary>Connects to <paramref name="path"/> (the CLI resolves it as libxenstore would: $XENSTORED_PATH, /run/xenstored/socket, …).</summary>
+    public static async Task<CompanionXenStore> ConnectAsync(uint domid, ILogger logger, CancellationToken cancel, string? path)
     {
+        if (path is null)
+            throw new UserErrorException("no xenstored found (tried $XENSTORED_PATH, /run/xenstored/socket, /var/run/xenstored/socket, /dev/xen/xenbus)");
         XenStoreClient client;
         try
         {
-            client = path is null
-                ? await XenStoreClient.ConnectAsync(cancellationToken: cancel)
-                : await XenStoreClient.ConnectAsync(path, cancellationToken: cancel);
+            client = await XenStoreClient.ConnectAsync(path, cancellationToken: cancel);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or XenStoreConnectionException or InvalidOperationException)
         {
-            throw new UserErrorException($"cannot connect to xenstore (set XENSTORED_PATH?): {e.Message}");
+            throw new UserErrorException($"cannot connect to xenstore at {path} (set XENSTORED_PATH?): {e.Message}");
         }
         return new CompanionXenStore(client, domid, logger);
     }
