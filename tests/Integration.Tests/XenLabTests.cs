@@ -161,6 +161,8 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
     /// The companion itself on real Xen (scenarios/companion.sh): a raw namespace, then DAX files on
     /// dom0's fsdax namespace (one fragmented, one with labels) mapped by its own hypercalls; labels
     /// through its ioreq-served DSM survive a second boot; a hot-added vNVDIMM reaches the running guest.
+    /// Restarts: kill -9 and SIGTERM of a live guest's companion leave its pmem mapped (the guest
+    /// keeps reading and writing it), and a new run re-attaches without a second mapping and serves.
     /// </summary>
     [Fact]
     public async Task CompanionMapsServesAndHotAddsOnRealXen()
@@ -179,8 +181,19 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
             "restart: the second companion re-attached and runs",
             "restart: it says it re-attached",
             "restart: the dead companion's ioreq server was destroyed",
-            "restart: SIGTERM: the companion exits 0",
-            "restart: teardown logged no failure",
+            "restart: the guest is up and answers through its pmem",
+            "restart: the guest read dom0's data (before SIGTERM)",
+            "sigterm: the companion exits 0",
+            "sigterm: it published state=stopped",
+            "sigterm: the companion logged no failure",
+            "sigterm: the guest still reads dom0's data",
+            "sigterm: dom0 sees the guest's write",
+            "sigterm: a new run re-attached and runs",
+            "sigterm: the new run says it re-attached",
+            "sigterm: the re-attached companion serves the guest's DSM (nfit rebind) and the data",
+            "sigterm: dom0 sees the guest's write after the re-attach",
+            "restart: the guest powered off",
+            "restart: the last companion exited when the domain went",
             "restart: the companion's xenstore nodes are gone",
             "raw: companion published state=running",
             "raw: guest sees the namespace at 0x100000000 with 536870912 bytes",
@@ -208,7 +221,9 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
             "cmp2: the companion logged no failure");
         // the checks whose text carries measured values
         Assert.Matches(@"LAB-CHECK ok: restart: no second memory_mapping \((\d+) adds before, \1 after\)", r.Stdout);
-        Assert.Matches(@"LAB-CHECK ok: restart: teardown removed the frames from the guest \([1-9]\d* memory_map:remove\)", r.Stdout);
+        // issue 13's rule: SIGTERM leaves the frames in the live guest; the next run adds none
+        Assert.Matches(@"LAB-CHECK ok: sigterm: the frames stay in the guest \((\d+) memory_map:remove before, \1 after\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: sigterm: no second memory_mapping \((\d+) adds before, \1 after\)", r.Stdout);
         Assert.Matches(@"LAB-CHECK ok: dom0: b\.img is fragmented \(\d+ extents\)", r.Stdout);
         Assert.Matches(@"LAB-CHECK ok: cmp: guest sees a \(contiguous\) at 0x[0-9a-f]+, 67108864 bytes, dom0's bytes", r.Stdout);
         Assert.Matches(@"LAB-CHECK ok: cmp: guest sees b \(fragmented\) at 0x[0-9a-f]+, 12582912 bytes, dom0's bytes", r.Stdout);
@@ -220,6 +235,63 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
         Assert.Matches(@"mapped \d+ pages in \d+ runs with ", log);
         Assert.Contains("xl_create_to_guest_pmem_with_companion", r.Times.Keys);
         Assert.Contains("hotadd_command_to_result", r.Times.Keys);
+    }
+
+    /// <summary>
+    /// Issue 13 on real Xen (scenarios/placement.sh): a guest with RAM above 4 GiB gets its window
+    /// above that RAM with no vnvdimm_base; an explicit base inside its RAM is refused before anything
+    /// is mapped; a bad hot-add, SIGTERM and a new run leave a working guest's pmem untouched.
+    /// </summary>
+    [Fact]
+    public async Task PlacementAndContainmentOnRealXen()
+    {
+        XenLab.RequireTools();
+        string token = Guid.NewGuid().ToString("N")[..24];
+        var r = await XenLab.RunAsync(
+            ["--scenario", XenLab.Scenario("placement.sh"), "--timeout", "2400", "--nvdimm-size", "512M",
+             "--out", _dir.File("out")],
+            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+        Report(r);
+
+        AssertChecksPassed(r,
+            "hi: guest reached its script",
+            "hi: guest ran its script",
+            "hi: guest powered off",
+            "hi: companion exited when the domain went",
+            "hi: the guest has System RAM at 4 GiB (the test means something)",
+            "hi: System RAM and Persistent Memory do not overlap",
+            "hi: guest read dom0's pattern at 0",
+            "hi: guest read dom0's pattern at 100 MiB",
+            "hi: dom0 sees the guest's write at 257 * 4 KiB",
+            "hi: guest script exited 0",
+            "bad: tables refuses vnvdimm_base inside RAM (exit 2)",
+            "bad: its message names vnvdimm_base",
+            "bad: one line, no stack trace",
+            "bad: no tables were written",
+            "bad: nothing was mapped",
+            "work: the guest is writing its pmem",
+            "work: the bad hot-add failed (exit 1)",
+            "work: result/bad1 is error: ...",
+            "work: the companion still runs after the bad hot-add",
+            "work: state is still running",
+            "work: the guest keeps writing after the bad hot-add",
+            "work: SIGTERM: the companion exits 0",
+            "work: SIGTERM: state=stopped",
+            "work: the guest keeps writing with no companion",
+            "work: a new run re-attached and runs",
+            "work: it says it re-attached",
+            "work: the guest keeps writing after the re-attach",
+            "work: guest powered off",
+            "work: the guest read back every record it wrote",
+            "work: guest script exited 0");
+        // the checks whose text carries measured values
+        Assert.Matches(@"LAB-CHECK ok: hi: planned window (0x[0-9a-f]+) is above the guest's RAM \(ends at 0x110000000\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: hi: the guest has Persistent Memory at the planned 0x[0-9a-f]+", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: hi: guest sees /dev/pmem at 0x[0-9a-f]+ with 536870912 bytes", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: work: no memory_map:remove \((\d+) before, \1 after\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: work: no second memory_mapping \((\d+) adds before, \1 after\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: work: md5 of the guest's data equals dom0's \(([0-9a-f]{32}) / \1\)", r.Stdout);
+        Assert.Contains("xl_create_to_guest_hi", r.Times.Keys);
     }
 
     [Fact]

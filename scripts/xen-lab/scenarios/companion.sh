@@ -5,6 +5,9 @@
 # state in the real oxenstored, hot-adds a vNVDIMM on a xenstore command and exits when the
 # domain is released. Started the administrator's way: scripts/xl-vnvdimm create (companion.host
 # puts it into the lab files).
+#   0. term: kill -9 of a paused guest's companion and a re-attach; then, while the guest runs
+#      and talks to dom0 through its pmem, SIGTERM keeps its pmem mapped and a new run
+#      re-attaches (no second mapping) and serves its DSM again.
 #   1. raw: a whole raw namespace (/dev/pmem0 of the label-less host region) as the backing.
 #   2. cmp, first boot: three DAX files on dom0's fsdax namespace (--map=mem: a PV dom0 has no
 #      altmap; see DESIGN.md), one deliberately fragmented, one with labels. The guest checks
@@ -57,38 +60,107 @@ show_companion_log() { echo "---- companion log ($1) ----"; sed 's/^/[companion]
 
 # ---- 0. restart and stop while the guest lives ----------------------------------------------------
 # kill -9 the companion of a paused guest; a new `run` re-attaches (takes the frames over, replaces
-# the dead companion's ioreq server: no second memory_mapping); SIGTERM then tears it down with
-# Xen's removal hypercalls while the domain still exists
+# the dead companion's ioreq server: no second memory_mapping). Then the guest runs and talks to
+# dom0 through its pmem (a command block dom0 writes, an answer block the guest writes): SIGTERM
+# must leave the guest's pmem mapped (issue 13's rule: frames leave a live guest only when it is
+# gone), the guest still reads dom0's data and dom0 sees its writes, and a third `run` re-attaches
+# with no second memory_mapping and serves the guest's DSM calls again (an nfit rebind in the
+# guest evaluates _DSM for the DIMM: a vCPU whose doorbell nobody serves never gets back).
 memmaps() { xl dmesg | grep -c "memory_map:$1: dom$2 " || true; }
+# 4 KiB blocks of /dev/pmem0: the data dom0 writes, the command, the guest's answer
+T_DATA=100 T_CMD=200 T_ACK=201
+blk_put() { printf '%s\n' "$2" | dd of=/dev/pmem0 bs=4096 seek="$1" conv=sync,notrunc oflag=direct status=none; }
+blk_get() { dd if=/dev/pmem0 bs=4096 skip="$1" count=1 iflag=direct status=none | tr -d '\0' | head -n 1; }
+term_ack() { [ "$(blk_get $T_ACK)" = "$1" ]; }
+cat >term-guest.sh <<G
+# the guest end of section 0: answers dom0's commands through its own pmem (no page cache)
+get() { blockdev --flushbufs /dev/pmem0; dd if=/dev/pmem0 bs=4096 skip=\$1 count=1 2>/dev/null | tr -d '\0' | head -n 1; }
+put() { printf '%s\n' "\$2" | dd of=/dev/pmem0 bs=4096 seek=\$1 conv=sync,notrunc,fsync 2>/dev/null; blockdev --flushbufs /dev/pmem0; }
+test -b /dev/pmem0 || { echo "LAB-GUEST-TERM no /dev/pmem0"; exit 1; }
+put $T_ACK READY
+done=""
+while :; do
+  c=\$(get $T_CMD)
+  case "\$c" in
+    ""|"\$done") sleep 1; continue ;;
+    STOP) echo "LAB-GUEST-TERM stop"; exit 0 ;;
+    REBIND-*) # re-probes the NVDIMM bus: _FIT and _DSM through the companion
+      echo ACPI0012:00 >/sys/bus/acpi/drivers/nfit/unbind; echo ACPI0012:00 >/sys/bus/acpi/drivers/nfit/bind
+      for w in /sys/bus/nd/devices/ndbus*/wait_probe; do cat \$w >/dev/null; done
+      i=0; until [ -b /dev/pmem0 ] || [ \$i -ge 60 ]; do sleep 1; i=\$((i + 1)); done ;;
+  esac
+  d=\$(get $T_DATA)
+  echo "LAB-GUEST-TERM \$c read=\$d"
+  put \$((300 + \${c##*-})) "GUEST-\$c-$LAB_TOKEN"
+  put $T_ACK "ACK-\$c \$d"
+  done="\$c"
+done
+G
+lab_guest_initrd term-guest.sh /tmp/term.initrd
+for b in $T_DATA $T_CMD $T_ACK 301 302 303; do blk_put $b ""; done
+blk_put $T_DATA "TERM-DATA-1-$LAB_TOKEN"
 cat >term.cfg <<EOF
 vnvdimms = [ 'backend=/dev/pmem0, label_size=0' ]
 EOF
-{ lab_hvm_cfg term "$LAB_GUEST_INITRD"; cat term.cfg; } >term-xl.cfg
+{ lab_hvm_cfg term /tmp/term.initrd; cat term.cfg; } >term-xl.cfg
 xen-vnvdimm tables --config term-xl.cfg --out term-tables --platform xen >/dev/null
 if xl create -p term-xl.cfg "acpi_firmware=\"$PWD/term-tables/acpi_firmware.bin\"" >/dev/null 2>&1; then
   tdom=$(xl domid term)
+  lab_follow term
   setsid xen-vnvdimm run --platform xen --domid "$tdom" --config term-xl.cfg >term-1.log 2>&1 </dev/null &
   tpid=$!
-  wait_state() { local t0; t0=$(lab_secs); until [ "$(xenstore-read "$(xs_base "$tdom")/state" 2>/dev/null)" = "$1" ]; do
-    (( $(lab_secs) - t0 > 600 )) && return 1; sleep 1; done; }
-  lab_check "restart: first companion running" wait_state running
+  state_is() { [ "$(xenstore-read "$(xs_base "$tdom")/state" 2>/dev/null)" = "$1" ]; }
+  companion_state() { kill -0 "$2" 2>/dev/null || return 0; state_is "$1"; } # ends when it died
+  wait_state() { lab_wait_until term 600 companion_state "$1" "$2" && state_is "$1"; }
+  lab_check "restart: first companion running" wait_state running "$tpid"
   adds=$(memmaps add "$tdom")
   kill -9 "$tpid"; wait "$tpid" 2>/dev/null
   # the dead companion's state stays "running": mark it so the wait below sees the new one's
   xenstore-write "$(xs_base "$tdom")/state" crashed
   setsid xen-vnvdimm run --platform xen --domid "$tdom" --config term-xl.cfg >term-2.log 2>&1 </dev/null &
   tpid=$!
-  lab_check "restart: the second companion re-attached and runs" wait_state running
-  lab_check "restart: it says it re-attached" grep -q "re-attached to dom$tdom" term-2.log
+  lab_check "restart: the second companion re-attached and runs" wait_state running "$tpid"
+  lab_check "restart: it says it re-attached" grep -q "re-attaching to what it mapped" term-2.log
   lab_check "restart: no second memory_mapping ($adds adds before, $(memmaps add "$tdom") after)" test "$(memmaps add "$tdom")" = "$adds"
   lab_check "restart: the dead companion's ioreq server was destroyed" grep -q "destroyed the dead companion's ioreq server" term-2.log
+  xl unpause term
+  t0=$(lab_now)
+  lab_check "restart: the guest is up and answers through its pmem" lab_wait_until term 900 term_ack READY
+  lab_time term_guest_ready "$(lab_elapsed "$t0")"
+  blk_put $T_CMD GO-1
+  lab_check "restart: the guest read dom0's data (before SIGTERM)" lab_wait_until term 300 term_ack "ACK-GO-1 TERM-DATA-1-$LAB_TOKEN"
+  removes=$(memmaps remove "$tdom")
   kill -TERM "$tpid"
-  lab_check "restart: SIGTERM: the companion exits 0" wait "$tpid"
-  lab_check "restart: teardown removed the frames from the guest ($(memmaps remove "$tdom") memory_map:remove)" test "$(memmaps remove "$tdom")" -ge 1
-  lab_check "restart: teardown logged no failure" sh -c "! grep -E ' (fail|crit): ' term-2.log"
-  lab_check "restart: the companion's xenstore nodes are gone" sh -c "! xenstore-exists '$(xs_base "$tdom")'"
-  sed 's/^/[companion-1] /' term-1.log; sed 's/^/[companion-2] /' term-2.log
-  xl destroy term
+  lab_check "sigterm: the companion exits 0" wait "$tpid"
+  lab_check "sigterm: it published state=stopped" state_is stopped
+  lab_check "sigterm: the frames stay in the guest ($removes memory_map:remove before, $(memmaps remove "$tdom") after)" test "$(memmaps remove "$tdom")" = "$removes"
+  lab_check "sigterm: the companion logged no failure" sh -c "! grep -E ' (fail|crit): ' term-2.log"
+  # the guest, with no companion: still its pmem (dom0's new data; its write lands in /dev/pmem0)
+  blk_put $T_DATA "TERM-DATA-2-$LAB_TOKEN"; blk_put $T_CMD GO-2
+  lab_check "sigterm: the guest still reads dom0's data" lab_wait_until term 300 term_ack "ACK-GO-2 TERM-DATA-2-$LAB_TOKEN"
+  lab_check "sigterm: dom0 sees the guest's write" test "$(blk_get 302)" = "GUEST-GO-2-$LAB_TOKEN"
+  adds=$(memmaps add "$tdom")
+  setsid xen-vnvdimm run --platform xen --domid "$tdom" --config term-xl.cfg >term-3.log 2>&1 </dev/null &
+  tpid=$!
+  lab_check "sigterm: a new run re-attached and runs" wait_state running "$tpid"
+  lab_check "sigterm: the new run says it re-attached" grep -q "stopped and left the guest its pmem: re-attaching to what it mapped" term-3.log
+  lab_check "sigterm: no second memory_mapping ($adds adds before, $(memmaps add "$tdom") after)" test "$(memmaps add "$tdom")" = "$adds"
+  blk_put $T_DATA "TERM-DATA-3-$LAB_TOKEN"; blk_put $T_CMD REBIND-3
+  t0=$(lab_now)
+  lab_check "sigterm: the re-attached companion serves the guest's DSM (nfit rebind) and the data" \
+    lab_wait_until term 600 term_ack "ACK-REBIND-3 TERM-DATA-3-$LAB_TOKEN"
+  lab_time term_rebind_after_reattach "$(lab_elapsed "$t0")"
+  lab_check "sigterm: dom0 sees the guest's write after the re-attach" test "$(blk_get 303)" = "GUEST-REBIND-3-$LAB_TOKEN"
+  blk_put $T_CMD STOP
+  lab_check "restart: the guest powered off" lab_wait_gone term 300
+  pid_gone() { local t0; t0=$(lab_secs); while kill -0 "$1" 2>/dev/null; do (( $(lab_secs) - t0 > $2 )) && return 1; sleep 1; done; }
+  lab_check "restart: the last companion exited when the domain went" pid_gone "$tpid" 120
+  wait "$tpid" 2>/dev/null
+  lab_check "restart: the companion's xenstore nodes are gone" sh -c "! xenstore-exists '$(xs_base "$tdom")/devices'"
+  sed 's/^/[companion-1] /' term-1.log; sed 's/^/[companion-2] /' term-2.log; sed 's/^/[companion-3] /' term-3.log
+  xl destroy term 2>/dev/null
+  lab_unfollow
+  mv "$LAB_OUT/guest-term.console" "$LAB_OUT/guest-term0.console" 2>/dev/null
 else
   lab_check "restart: xl create -p term" false
 fi
@@ -279,7 +351,11 @@ if create_guest cmp cmp2.cfg; then
   base="$(xs_base "$domid")"
   if lab_check "cmp2: guest waits for the hot-add" lab_wait_console cmp 'LAB-GUEST-WAIT-HOTADD|GUEST-EXIT=' 1200; then
     t0=$(lab_now)
-    xen-vnvdimm hot-add --domid "$domid" --request-id lab1 --timeout 600 "backend=$P/d.img, label_size=0" >hotadd.out 2>&1; hrc=$?
+    # in the background: the wait ends as soon as the guest is gone
+    xen-vnvdimm hot-add --domid "$domid" --request-id lab1 --timeout 600 "backend=$P/d.img, label_size=0" >hotadd.out 2>&1 &
+    hp=$!
+    lab_wait_until cmp 620 sh -c "! kill -0 $hp 2>/dev/null" || kill "$hp" 2>/dev/null
+    wait "$hp"; hrc=$?
     lab_time hotadd_command_to_result "$(lab_elapsed "$t0")"
     cat hotadd.out
     lab_check "cmp2: hot-add answered ok" test "$hrc" = 0

@@ -7,6 +7,12 @@
 #   LAB_NVDIMM_SIZE (bytes)  LAB_HOST_BACKING (host path of the outer NVDIMM's backing file)
 #   LAB_GUEST_QUIET (default "quiet"; run --env LAB_GUEST_QUIET= for a verbose guest kernel:
 #                    every console byte is an emulated UART write, slow under TCG)
+#   LAB_GUEST_APPEND  more guest kernel arguments (e.g. "earlyprintk=xen loglevel=7 xen_nopv")
+#   LAB_GUEST_CONSOLE the guest kernel's console= (default ttyS0; the guest script's output and
+#                    GUEST-EXIT then reach the serial file). A verbose kernel log through the
+#                    emulated UART costs minutes on a loaded host (every byte an ioreq to QEMU in
+#                    dom0); "hvc0" + LAB_GUEST_APPEND="earlyprintk=xen keep_bootcon" sends the
+#                    kernel's log to Xen's console instead (port 0xe9, handled by Xen itself)
 #   PATH starts with /lab/in/bin (xen-vnvdimm, when the host published it)
 #
 #   lab_time NAME SECONDS        prints "LAB-TIME NAME=SECONDS" (collected by run)
@@ -17,8 +23,14 @@
 #   lab_follow NAME              copies the guest's console live to the scenario's output, each
 #                                line prefixed "[NAME] " (stopped when the scenario exits)
 #   lab_wait_gone NAME SECONDS   waits until domain NAME no longer exists (1 on timeout)
-#   lab_wait_console NAME REGEX SECONDS   waits for REGEX in the guest console file (every 60 s it
-#                                prints progress and calls lab_progress_hook NAME if the scenario has one)
+#   lab_alive NAME               domain NAME exists and has not shut down or crashed
+#   lab_wait_console NAME REGEX SECONDS   waits for REGEX in the guest console file; ends (1) as
+#                                soon as the domain is gone, printing Xen's last lines about it
+#                                (every 60 s it prints progress and calls lab_progress_hook NAME
+#                                if the scenario has one)
+#   lab_wait_until NAME SECONDS CMD...   waits until CMD succeeds; 1 on timeout or as soon as
+#                                domain NAME is gone
+#   lab_xen_said DOMID           Xen's console lines about domain DOMID (e.g. a triple fault)
 #   lab_guest_exit NAME          the guest script's status from its GUEST-EXIT= line (or empty)
 #   lab_check DESCRIPTION CMD... runs CMD, prints "LAB-CHECK ok|FAIL: DESCRIPTION", counts failures
 #   lab_result                   returns the number of failed checks (use as `exit $(lab_result)`)
@@ -46,6 +58,9 @@ lab_guest_initrd() {
   rm -rf "$d"
 }
 
+# pci=noearly: the guest's CPU is AMD (qemu64), so its kernel searches every PCI bus for an AGP
+# aperture, twice: 2 x 8,192 config reads (bus x slot), each two ioreqs to QEMU in dom0 (on a loaded
+# host: 336 s of guest time between "tsc: Detected" and "AGP: No AGP bridge found")
 lab_hvm_cfg() {
   local name="$1" initrd="$2"; shift 2
   cat <<EOF
@@ -55,7 +70,7 @@ memory = 512
 vcpus = 1
 kernel = "$LAB_GUEST_KERNEL"
 ramdisk = "$initrd"
-cmdline = "console=ttyS0 ${LAB_GUEST_QUIET-quiet} panic=-1 oops=panic acpi_no_memhotplug mitigations=off tsc=reliable no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init ipv6.disable=1 rdinit=/init"
+cmdline = "console=${LAB_GUEST_CONSOLE:-ttyS0} ${LAB_GUEST_QUIET-quiet}${LAB_GUEST_APPEND:+ $LAB_GUEST_APPEND} panic=-1 oops=panic pci=noearly acpi_no_memhotplug mitigations=off tsc=reliable no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init ipv6.disable=1 rdinit=/init"
 serial = "file:$LAB_OUT/guest-$name.console"
 vnc = 0
 vga = "none"
@@ -96,12 +111,39 @@ lab_wait_gone() {
   return 0
 }
 
+# a domain that has shut down (e.g. a triple fault: Xen's reboot action) or crashed but is kept
+# (on_reboot/on_crash = "preserve") is as gone as a destroyed one: nothing more will come from it
+lab_alive() {
+  local st
+  st="$(xl list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }')"
+  [ -n "$st" ] && [[ "$st" != *s* && "$st" != *c* && "$st" != *d* ]]
+}
+
+# (not the "HVM dN save: ..." lines a context dump like xen-hvmctx makes Xen print)
+lab_xen_said() { xl dmesg 2>/dev/null | grep -a -E "[( ]d$1(v[0-9]+)?[ :)]" | grep -av ' save: ' | tail -n 8; }
+
+lab_wait_until() {
+  local name="$1" secs="$2" t0; shift 2; t0=$(lab_secs)
+  until "$@"; do
+    (( $(lab_secs) - t0 > secs )) && return 1
+    lab_alive "$name" || { "$@"; return; }   # one last look: it may have finished as it went
+    sleep 2
+  done
+  return 0
+}
+
 lab_wait_console() { # progress every 60 s: the domain's state, CPU time and console size
-  local name="$1" re="$2" secs="$3" f="$LAB_OUT/guest-$1.console" t0 next=60 el
-  t0=$(lab_secs)
+  local name="$1" re="$2" secs="$3" f="$LAB_OUT/guest-$1.console" t0 next=60 el domid
+  t0=$(lab_secs); domid="$(xl domid "$name" 2>/dev/null)"
   until [ -f "$f" ] && grep -aEq "$re" "$f"; do
     el=$(( $(lab_secs) - t0 ))
     ((el > secs)) && return 1
+    if ! lab_alive "$name"; then
+      grep -aEq "$re" "$f" 2>/dev/null && return 0
+      echo "lab: $name (dom${domid:-?}) is gone after ${el} s without /$re/ on its console; Xen said:"
+      [ -n "$domid" ] && lab_xen_said "$domid" | sed 's/^/lab:   /'
+      return 1
+    fi
     if ((el >= next)); then
       echo "lab: waiting for $name (${el} s): $(xl list "$name" 2>/dev/null | awk 'NR == 2 { print "state " $5 ", cpu " $6 " s" }'), console $(stat -c %s "$f" 2>/dev/null) bytes"
       declare -F lab_progress_hook >/dev/null && lab_progress_hook "$name"

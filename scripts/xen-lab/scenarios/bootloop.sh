@@ -1,0 +1,124 @@
+#!/bin/bash
+# Boot-reliability loop (runs in dom0): boots the same small HVM guest many times in one lab
+# session and counts how each boot ended. Diagnostic, not part of the lab stage.
+#   scripts/xen-lab/run --scenario scripts/xen-lab/scenarios/bootloop.sh --timeout 5400 \
+#       --env LAB_BOOTS=20 --env LAB_BOOT_VARIANTS="plain cmp" [--env LAB_GUEST_APPEND=...]
+#       [--env LAB_BOOT_BUDGET=SECONDS]   start no new boot after this much time (then the summary)
+# Variants (interleaved, LAB_BOOTS boots each):
+#   plain      a guest with no vNVDIMM (xl create)
+#   cmp        the same guest with the companion's mappings: /dev/pmem0 (raw) as one vNVDIMM,
+#              tables + xl create -p + xen-vnvdimm run + unpause (what xl-vnvdimm does)
+#   *-nopv     the same with xen_nopv on the guest's kernel command line
+#   *-1g       the same with memory = 1024 (guest RAM size)
+# The guest kernel logs to its serial console from the first instruction (earlyprintk=ttyS0, no
+# quiet); a guest that Xen shuts down (triple fault: HVM shutdown action 1 = reboot) is kept
+# (on_reboot = "preserve") so xenctx can read its registers and stack before it is destroyed.
+# The first good cmp boot writes its /proc/kallsyms through its pmem (the Debian System.map in
+# /boot is a stub): out/guest-kallsyms.txt + the boot's _text resolve every RIP.
+# Output: one "LAB-BOOT i variant result seconds [rip]" line per boot, "LAB-BOOTS variant
+# ok=N fault=N other=N" per variant; the scenario fails (exit 1) when any boot did not end ok.
+. "$LAB_LIB"
+boots="${LAB_BOOTS:-20}"
+variants="${LAB_BOOT_VARIANTS:-plain cmp}"
+export LAB_GUEST_QUIET="${LAB_GUEST_QUIET-}"
+# the kernel's whole log goes to Xen's console (port 0xe9: xl dmesg and the lab console keep it
+# even after a triple fault); only the script's lines go through the slow emulated UART
+export LAB_GUEST_CONSOLE="${LAB_GUEST_CONSOLE-hvc0}"
+verbose="earlyprintk=xen keep_bootcon loglevel=7 ${LAB_GUEST_APPEND:-}"
+XENBIN=/usr/lib/xen-4.17/bin
+mkdir -p boots
+
+cat >guest.sh <<'G'
+exec >/dev/ttyS0 2>&1
+echo "LAB-GUEST-TEXT $(grep -m1 ' _text$' /proc/kallsyms)"
+b=$(ls -d /sys/block/pmem* 2>/dev/null | head -n 1)
+if [ -n "$b" ] && [ ! -e /tmp/.ks ] && grep -q ks=1 /proc/cmdline; then
+  grep ' [tTwW] ' /proc/kallsyms | gzip -1 | dd of=/dev/${b##*/} bs=1M seek=64 conv=notrunc 2>/dev/null
+  sync; echo "LAB-GUEST-KALLSYMS written"
+fi
+echo "LAB-GUEST-DONE uptime=$(cut -d' ' -f1 /proc/uptime)"
+G
+lab_guest_initrd guest.sh /tmp/boot.initrd
+ks_done=0
+
+# "result rip" of a kept domain: xenctx's registers and stack (symbols from the guest's kallsyms
+# when we have them: shifted by nothing, the RIP is printed raw as well)
+post_mortem() { # NAME DOMID TAG
+  local f="boots/$3.xenctx"
+  $XENBIN/xenctx -a -S -C "$2" >"$f" 2>&1 || $XENBIN/xenctx -a -S "$2" 0 >"$f" 2>&1
+  $XENBIN/xen-hvmctx "$2" >"boots/$3.hvmctx" 2>&1
+  sed -n 's/.*\brip: *\([0-9a-f]*\).*/\1/p' "$f" | head -n 1
+}
+
+boot_one() { # INDEX VARIANT
+  local i="$1" v="$2" name="b$1" t0 domid res rip="" cpid="" app="$verbose" mem=512 tag
+  tag="$(printf '%02d' "$i")-$v"
+  [[ "$v" == *-nopv* ]] && app+=" xen_nopv"
+  [[ "$v" == *-1g* ]] && mem=1024
+  [[ "$v" == cmp* ]] && ((!ks_done)) && app+=" ks=1"
+  rm -f "$LAB_OUT/guest-$name.console"
+  LAB_GUEST_APPEND="$app" lab_hvm_cfg "$name" /tmp/boot.initrd \
+    | sed -e 's/^on_reboot = .*/on_reboot = "preserve"/' -e 's/^on_crash = .*/on_crash = "preserve"/' \
+          -e "s/^memory = .*/memory = $mem/" >"boots/$tag.cfg"
+  t0=$(lab_now)
+  if [[ "$v" == cmp* ]]; then
+    echo "vnvdimms = [ 'backend=/dev/pmem0, label_size=0' ]" >>"boots/$tag.cfg"
+    xen-vnvdimm tables --config "boots/$tag.cfg" --out "boots/$tag-tables" --platform xen >/dev/null \
+      && xl create -p "boots/$tag.cfg" "acpi_firmware=\"$PWD/boots/$tag-tables/acpi_firmware.bin\"" >/dev/null 2>&1 \
+      || { echo "LAB-BOOT $i $v setup-failed 0"; count "$v" other; return 1; }
+    domid=$(xl domid "$name")
+    setsid xen-vnvdimm run --platform xen --domid "$domid" --config "boots/$tag.cfg" >"boots/$tag.companion.log" 2>&1 </dev/null &
+    cpid=$!
+    running() { [ "$(xenstore-read "/local/domain/0/device-model/$domid/vnvdimm/state" 2>/dev/null)" = running ]; }
+    lab_wait_until "$name" 300 running || { echo "LAB-BOOT $i $v companion-failed 0"; count "$v" other; cat "boots/$tag.companion.log"; xl destroy "$name"; return 1; }
+    xl unpause "$name"
+  else
+    xl create "boots/$tag.cfg" >/dev/null 2>&1 || { echo "LAB-BOOT $i $v setup-failed 0"; count "$v" other; return 1; }
+    domid=$(xl domid "$name")
+  fi
+  lab_wait_console "$name" 'LAB-GUEST-DONE' 2400 >"boots/$tag.wait" 2>&1
+  if lab_wait_gone "$name" 20; then
+    res=ok; grep -aq LAB-GUEST-DONE "$LAB_OUT/guest-$name.console" || res=other
+  elif xl dmesg | grep -aq "d${domid}v[0-9]* Triple fault"; then
+    res=fault; rip="$(post_mortem "$name" "$domid" "$tag")"
+  else
+    res=other; post_mortem "$name" "$domid" "$tag" >/dev/null
+  fi
+  xl destroy "$name" >/dev/null 2>&1
+  lab_xen_said "$domid" >"boots/$tag.xen"
+  cp "$LAB_OUT/guest-$name.console" "boots/$tag.console" 2>/dev/null
+  if [ -n "$cpid" ]; then
+    for _ in $(seq 1 60); do kill -0 "$cpid" 2>/dev/null || break; sleep 1; done
+    kill -0 "$cpid" 2>/dev/null && { echo "lab: companion of $name still there; killing it"; kill -9 "$cpid"; }
+    wait "$cpid" 2>/dev/null
+    if ((!ks_done)) && [ "$res" = ok ] && grep -aq LAB-GUEST-KALLSYMS "boots/$tag.console"; then
+      dd if=/dev/pmem0 bs=1M skip=64 count=32 2>/dev/null | gzip -dc >guest-kallsyms.txt 2>/dev/null
+      [ -s guest-kallsyms.txt ] && ks_done=1
+      grep -a LAB-GUEST-TEXT "boots/$tag.console" | tr -d '\r' >guest-kallsyms.text
+      echo "lab: guest kallsyms: $(wc -l <guest-kallsyms.txt) symbols ($(cat guest-kallsyms.text))"
+    fi
+  fi
+  echo "LAB-BOOT $i $v $res $(lab_elapsed "$t0")${rip:+ rip=$rip}"
+  if [ "$res" != ok ]; then
+    sed 's/^/lab:   xen: /' "boots/$tag.xen"
+    tr -d '\r' <"boots/$tag.console" | tail -n 15 | sed 's/^/lab:   console: /'
+    grep -aiE 'rip|rsp|cr[0234]|stack|call trace' "boots/$tag.xenctx" 2>/dev/null | head -n 40 | sed 's/^/lab:   xenctx: /'
+  fi
+  count "$v" "$res"
+}
+count() { eval "n_${1//-/_}_$2=\$(( \${n_${1//-/_}_$2:-0} + 1 ))"; }
+
+budget="${LAB_BOOT_BUDGET:-100000}" t_loop=$(lab_secs)
+for i in $(seq 1 "$boots"); do
+  for v in $variants; do
+    (( $(lab_secs) - t_loop > budget )) && { echo "lab: boot budget of $budget s used up"; break 2; }
+    boot_one "$i" "$v"
+  done
+done
+fails=0
+for v in $variants; do
+  k="${v//-/_}"; ok=$(eval echo "\${n_${k}_ok:-0}"); f=$(eval echo "\${n_${k}_fault:-0}"); o=$(eval echo "\${n_${k}_other:-0}")
+  echo "LAB-BOOTS $v ok=$ok fault=$f other=$o"
+  fails=$((fails + f + o))
+done
+exit $((fails > 0))
