@@ -54,7 +54,7 @@ public sealed record VnvdimmConfig(
         _ => (4UL << 30, 0x3F000000, 0x0A18, 5),
     };
 
-    /// <summary>Reads the vNVDIMM settings from an xl.cfg-style file.</summary>
+    /// <summary>Reads the vNVDIMM settings from an xl config file.</summary>
     public static VnvdimmConfig Load(string path, GuestPlatform platform, ILogger logger)
     {
         string text;
@@ -85,10 +85,10 @@ public sealed record VnvdimmConfig(
             switch (key)
             {
                 case "vnvdimms":
-                    if (value.List is null)
-                        throw new UserErrorException($"vnvdimms (line {value.Line}) must be a list of strings");
-                    for (int i = 0; i < value.List.Count; i++)
-                        devices.Add(VnvdimmDeviceSpec.Parse(value.List[i], $"vnvdimms[{i}]"));
+                    var entries = value.StringList(key)
+                        ?? throw new UserErrorException($"vnvdimms (line {value.Line}) must be a list of strings");
+                    for (int i = 0; i < entries.Count; i++)
+                        devices.Add(VnvdimmDeviceSpec.Parse(entries[i], $"vnvdimms[{i}]"));
                     break;
                 case "vnvdimm_base": windowBase = Scalar(key, value); break;
                 case "dsm_mailbox": mailbox = Scalar(key, value); break;
@@ -149,5 +149,8 @@ public sealed record VnvdimmConfig(
     private static ulong Scalar(string key, XlValue value) =>
         value.Scalar is null
             ? throw new UserErrorException($"{key} (line {value.Line}) must be a single value, not a list")
-            : SizeParser.Parse(value.Scalar, key);
+            : value.Appended
+                // As libxlutil's xlu_cfg_get_long: a number cannot be built with +=.
+                ? throw new UserErrorException($"{key} (line {value.Line}) is a number; xl does not allow += with numbers")
+                : SizeParser.Parse(value.Scalar, key);
 }

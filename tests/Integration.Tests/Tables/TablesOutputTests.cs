@@ -48,7 +48,7 @@ public class TablesOutputTests
     public void ConfiguredMailboxAndDoorbellReachLayoutJsonAndTheSsdt()
     {
         using var d = new TempDir();
-        string config = $"dsm_mailbox = 0xFD000000\ndsm_port = 0x0B10\nvnvdimms = [ 'backend={d.Sparse("m.img", 64 << 20)}, label_size=0' ]\n";
+        string config = $"dsm_mailbox = \"0xFD000000\"\ndsm_port = \"0x0B10\"\nvnvdimms = [ 'backend={d.Sparse("m.img", 64 << 20)}, label_size=0' ]\n";
         string outDir = TableConfigs.Build(d, config, "xen");
         var layout = TableConfigs.Layout(outDir);
         Assert.Equal("0xfd000000", layout.GetProperty("mailbox_gpa").GetString());
