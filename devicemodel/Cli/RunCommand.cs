@@ -9,13 +9,17 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// <c>xen-vnvdimm run --platform qemu --config FILE [--domid N] [--guest-script S] [--console-log F]</c>:
 /// runs a guest with its vNVDIMMs and serves its DSM calls until it exits; exits with the
 /// guest's status. With --domid it publishes its state in xenstore and takes hot-add commands.
+/// <c>--layout DIR</c> (what the device-model wrapper passes) starts from the record
+/// <c>xen-vnvdimm tables</c> wrote in DIR, refusing it when the config changed since; --config then
+/// defaults to the config the record names.
 /// </summary>
 internal static class RunCommand
 {
     public static int Run(CommandArgs args, ILoggerFactory logging)
     {
         string platform = args.Option("--platform") ?? "qemu";
-        string config = args.Required("--config");
+        string? layoutDir = args.Option("--layout");
+        string? configOption = args.Option("--config");
         string? script = args.Option("--guest-script");
         string? log = args.Option("--console-log");
         string? dir = args.Option("--run-dir");
@@ -24,6 +28,10 @@ internal static class RunCommand
         string? spaBase = args.Option("--assume-spa-base");
         bool restrict = args.Flag("--restrict");
         args.End();
+        string config = layoutDir is null
+            ? configOption ?? throw new UserErrorException("missing required option --config")
+            : Tables.LayoutRecord.Verify(layoutDir, configOption, platform == "qemu" ? Config.GuestPlatform.Qemu : Config.GuestPlatform.Xen,
+                logging.CreateLogger("run")).ConfigPath;
         if (platform is "xen" or "sim")
         {
             if (domid is null || !ushort.TryParse(domid, out ushort xenDom) || xenDom is 0 or >= 0x7FF0)

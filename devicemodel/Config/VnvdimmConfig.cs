@@ -55,7 +55,11 @@ public sealed record VnvdimmConfig(
     };
 
     /// <summary>Reads the vNVDIMM settings from an xl config file.</summary>
-    public static VnvdimmConfig Load(string path, GuestPlatform platform, ILogger logger)
+    public static VnvdimmConfig Load(string path, GuestPlatform platform, ILogger logger) =>
+        FromFile(ReadFile(path), platform, logger);
+
+    /// <summary>Reads and parses an xl config file.</summary>
+    public static XlConfigFile ReadFile(string path)
     {
         string text;
         try
@@ -66,7 +70,7 @@ public sealed record VnvdimmConfig(
         {
             throw new UserErrorException($"cannot read config '{path}': {e.Message}");
         }
-        return FromFile(XlConfigFile.Parse(text, path), platform, logger);
+        return XlConfigFile.Parse(text, path);
     }
 
     /// <summary>Builds the configuration from parsed settings.</summary>
@@ -84,6 +88,10 @@ public sealed record VnvdimmConfig(
         {
             switch (key)
             {
+                // libxl never runs a device_model_override in dom0 for a stubdomain guest, so
+                // nothing would start the companion that maps the guest's pmem.
+                case "device_model_stubdomain_override" when value.Scalar is not null and not "0":
+                    throw new UserErrorException($"device_model_stubdomain_override (line {value.Line}): vNVDIMMs need the device model in dom0; stubdomain device models are not supported");
                 case "vnvdimms":
                     var entries = value.StringList(key)
                         ?? throw new UserErrorException($"vnvdimms (line {value.Line}) must be a list of strings");
