@@ -39,8 +39,11 @@ public class DeviceModelWrapperTests
         public ProcessResult Tables() =>
             ProcessRunner.Run("dotnet", [Dll, "tables", "--config", Config, "--state-dir", TablesDir]);
 
+        public string Inherited => d.File("inherited");
+
+        // Run the way libxl runs it: with an extra descriptor open (fd 17 here, its QMP socket there).
         public ProcessResult Wrapper(params string[] args) =>
-            ProcessRunner.Run("sh", [Path.Combine(GuestRunner.RepoRoot, "scripts", "qemu-dm"), .. args], envs: Env());
+            ProcessRunner.Run("bash", ["-c", $"exec 17>'{Inherited}'; exec sh \"$0\" \"$@\"", Path.Combine(GuestRunner.RepoRoot, "scripts", "qemu-dm"), .. args], envs: Env());
     }
 
     private static async Task<(TempDir, EmbeddedXenstored, Setup)> Prepare(int domid, string extraConfig = "")
@@ -89,6 +92,8 @@ public class DeviceModelWrapperTests
             string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[3]); // session id
             Assert.Contains("companion " + pid + " running", File.ReadAllText(Path.Combine(s.LogDir, "xen-vnvdimm-g1.log")));
+            // None of the wrapper's descriptors beyond stdio (libxl's QMP socket is QEMU's alone).
+            Assert.DoesNotContain(Directory.GetFiles($"/proc/{pid}/fd"), f => new FileInfo(f).LinkTarget == s.Inherited);
         }
         finally
         {
@@ -148,6 +153,11 @@ public class DeviceModelWrapperTests
         Assert.Equal(1, stub.ExitCode);
         Assert.Contains("stubdomain device models are not supported", stub.Stderr);
         Assert.False(File.Exists(s.QemuLog));
+
+        // A QEMU run for no domain (libxl's option probe) passes straight through.
+        var probe = s.Wrapper("-S", "-machine", "none,accel=xen");
+        Assert.True(probe.ExitCode == 7, probe.ToString());
+        Assert.Equal(["-S", "-machine", "none,accel=xen"], File.ReadAllLines(s.QemuLog)[..^1]);
 
         File.AppendAllText(s.Config, "device_model_stubdomain_override = 1\n");
         var tables = s.Tables();
