@@ -222,6 +222,60 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("hotadd_command_to_result", r.Times.Keys);
     }
 
+    /// <summary>
+    /// vNVDIMM guests through plain xl only (scenarios/xl-lifecycle.sh): libxl starts the companion
+    /// through the device-model wrapper at create, after the guest's own reboot (new domain id, same
+    /// data) and on restore (a guest writing its pmem is saved and restored, its md5 equals dom0's);
+    /// xl destroy leaves nothing; a stale layout record makes xl create fail with the reason.
+    /// </summary>
+    [Fact]
+    public async Task PlainXlCreateRebootSaveRestoreAndDestroyKeepTheVnvdimms()
+    {
+        XenLab.RequireTools();
+        string token = Guid.NewGuid().ToString("N")[..24];
+        var r = await XenLab.RunAsync(
+            ["--scenario", XenLab.Scenario("xl-lifecycle.sh"), "--timeout", "3600", "--nvdimm-size", "512M",
+             "--out", _dir.File("out")],
+            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+        Report(r);
+
+        AssertChecksPassed(r,
+            "dom0: ext4 mounted with -o dax",
+            "life: tables --config writes /var/lib/xen-vnvdimm/life and prints the config lines",
+            "life: the record, the firmware and the decoded NFIT are there",
+            "life: companion running when xl create returns",
+            "life: first boot found no marker",
+            "life: second boot saw the first boot's marker",
+            "life: second boot read the second device's data",
+            "life: second boot wrote and finished",
+            "life: guest powered off",
+            "life: the first domain's companion is gone",
+            "life: no companion left after power-off",
+            "life: the second boot's write is in a.img",
+            "life: the first boot's write is in b.img",
+            "sr: xl save while the guest writes",
+            "sr: the companion exits with the saved domain",
+            "sr: xl restore",
+            "sr: a companion runs for the restored domain",
+            "sr: the guest finished its loop",
+            "sr: every read-back in the guest matched",
+            "sr: guest script exited 0",
+            "destroy: xl destroy",
+            "destroy: no companion left",
+            "destroy: no companion xenstore nodes",
+            "destroy: nothing under /run/xen-vnvdimm",
+            "stale: xl create fails",
+            "stale: the reason is in qemu-dm-life.log",
+            "stale: no domain left",
+            "end: no companion process",
+            "end: nothing under /run/xen-vnvdimm");
+        Assert.Matches(@"LAB-CHECK ok: life: second boot is a new domain \((\d+) -> (?!\1\))\d+\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: sr: the guest's md5 \(([0-9a-f]{32})\) equals dom0's \(\1\)", r.Stdout);
+        foreach (string t in new[] { "life_create_to_guest_pmem", "life_reboot_to_second_boot_pmem", "sr_xl_save", "sr_xl_restore",
+                     "base_create_to_script", "base_reboot_to_second_boot", "base_xl_save", "base_xl_restore" })
+            Assert.Contains(t, r.Times.Keys);
+    }
+
     [Fact]
     public async Task AcpiFirmwareTablesAndIomemGiveGuestTheHostNvdimm()
     {
