@@ -75,6 +75,16 @@ public class DeviceModelWrapperTests
         Assert.True(tables.ExitCode == 0, tables.ToString());
         Assert.Contains("device_model_override = \"/usr/lib/xen-vnvdimm/qemu-dm\"", tables.Stdout);
         Assert.Contains($"acpi_firmware = \"{s.TablesDir}/g1/acpi_firmware.bin\"", tables.Stdout);
+        using (var record = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes($"{s.TablesDir}/g1/layout.json")))
+        {
+            Assert.Equal(1, record.RootElement.GetProperty("version").GetInt32());
+            Assert.Equal("g1", record.RootElement.GetProperty("name").GetString());
+            Assert.Equal(s.Config, record.RootElement.GetProperty("config").GetString());
+            Assert.StartsWith("sha256:", record.RootElement.GetProperty("config_digest").GetString(), StringComparison.Ordinal);
+        }
+        var decoded = ProcessRunner.Run("dotnet", [Dll, "tables", "--decode", $"{s.TablesDir}/g1/NFIT.bin"]);
+        Assert.Equal(decoded.Stdout, File.ReadAllText($"{s.TablesDir}/g1/nfit.txt"));
+        Assert.Contains("SPA", decoded.Stdout);
 
         var run = s.Wrapper(LibxlArgs(domid));
         Assert.True(run.ExitCode == 7, run.ToString()); // QEMU's own status: the wrapper became QEMU
