@@ -259,7 +259,7 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
             "sr: a companion runs for the restored domain",
             "sr: the guest finished its loop",
             "sr: every read-back in the guest matched",
-            "sr: guest script exited 0",
+            "sr: the guest's loop reported no bad read",
             "destroy: xl destroy",
             "destroy: no companion left",
             "destroy: no companion xenstore nodes",
