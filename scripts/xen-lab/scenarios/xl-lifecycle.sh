@@ -21,6 +21,8 @@ export XEN_VNVDIMM_LOG="${XEN_VNVDIMM_LOG:-Information}"
 export XEN_VNVDIMM_START_TIMEOUT="${XEN_VNVDIMM_START_TIMEOUT:-50}"
 install -D -m 0755 "$LAB_FILES/qemu-dm" /usr/lib/xen-vnvdimm/qemu-dm
 install -D -m 0755 "$LAB_FILES/xen-vnvdimm" /usr/bin/xen-vnvdimm
+# the installed program, not run's publish that /lab/in/bin (first on PATH) holds
+xen-vnvdimm() { /usr/bin/xen-vnvdimm "$@"; }
 lab_check "dom0: /dev/pmem0 exists" test -b /dev/pmem0
 SAVE=/var/lib/xen/save; mkdir -p "$SAVE"
 
