@@ -60,9 +60,9 @@ make_guest() {
 }
 # tables for NAME.cfg (default directory); appends the lines it prints to the config
 tables() {
-  xen-vnvdimm tables --config "$1.cfg" >"$1-tables.out" 2>&1 || { cat "$1-tables.out"; return 1; }
+  xen-vnvdimm tables --config "$1.cfg" >"$1-tables.out" || return 1
   cat "$1-tables.out"
-  grep -v '^#' "$1-tables.out" >>"$1.cfg"
+  grep -E '^(device_model_override|acpi_firmware) = ' "$1-tables.out" >>"$1.cfg"
 }
 timed() { # VAR CMD...: runs CMD, sets VAR to its duration in seconds
   local var="$1" t0 rc; shift; t0=$(lab_now)
