@@ -7,7 +7,7 @@ using XenVnvdimm.DeviceModel.Tables;
 namespace XenVnvdimm.DeviceModel.Cli;
 
 /// <summary>
-/// <c>xen-vnvdimm tables --config FILE [--out DIR] [--state-dir DIR] [--platform xen|qemu]</c> builds
+/// <c>xen-vnvdimm tables --config FILE [--out DIR] [--state-dir DIR] [--platform xen|qemu] [--label-dir DIR]</c> builds
 /// NFIT.bin, SSDT.aml, acpi_firmware.bin, nfit.txt (the NFIT decoded) and layout.json (the layout
 /// record). Without --out they go to STATE_DIR/NAME (NAME from the config's <c>name=</c>, STATE_DIR
 /// /var/lib/xen-vnvdimm), where the device-model wrapper finds them, and the command prints the
@@ -34,6 +34,7 @@ internal static class TablesCommand
         string? outOption = args.Option("--out");
         string stateDir = args.Option("--state-dir") ?? DefaultStateDir;
         var platform = ParsePlatform(args.Option("--platform") ?? "xen");
+        var labels = LabelDirectoryOption.Read(args, logging);
         args.End();
 
         var logger = logging.CreateLogger("tables");
@@ -42,7 +43,7 @@ internal static class TablesCommand
         string? guestName = GuestName(file, configPath);
         string outDir = outOption ?? Path.Combine(stateDir, guestName ?? throw new UserErrorException(
             $"{configPath} has no name= setting; give the guest a name or use --out DIR"));
-        var layout = LayoutPlanner.Plan(config);
+        var layout = LayoutPlanner.Plan(config, labels: labels);
         var tables = GuestTables.Build(layout);
         var record = new LayoutRecord(Path.GetFullPath(outDir), guestName, configPath, VnvdimmSettingsDigest.Of(file));
 

@@ -21,9 +21,10 @@ internal static class VerifyCommand
         string corePath = args.Required("--core");
         string configPath = args.Required("--config");
         var platform = TablesCommand.ParsePlatform(args.Option("--platform") ?? "qemu");
+        var labels = LabelDirectoryOption.Read(args, logging);
         args.End();
 
-        var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(configPath, platform, logging.CreateLogger("verify")));
+        var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(configPath, platform, logging.CreateLogger("verify")), labels: labels);
         using var core = GuestCore.Open(corePath);
         int bad = 0;
         var guest = new byte[Chunk];

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Layout;
 
 namespace XenVnvdimm.DeviceModel.Config;
 
@@ -30,6 +31,8 @@ public enum PersistenceDomain
 /// <param name="EventIrq">Hot-add event interrupt, or null for no event device.</param>
 /// <param name="SlotCount">Slots pre-declared in the SSDT.</param>
 /// <param name="Persistence">Platform capabilities to advertise.</param>
+/// <param name="MemoryMap">The Xen guest's memory map (memory, maxmem, mmio_hole); null on the qemu platform.</param>
+/// <param name="BaseGiven">Whether vnvdimm_base was set in the config (errors then name it).</param>
 public sealed record VnvdimmConfig(
     IReadOnlyList<VnvdimmDeviceSpec> Devices,
     ulong WindowBase,
@@ -37,7 +40,9 @@ public sealed record VnvdimmConfig(
     ushort DoorbellPort,
     uint? EventIrq,
     int SlotCount,
-    PersistenceDomain Persistence)
+    PersistenceDomain Persistence,
+    GuestMemoryMap? MemoryMap = null,
+    bool BaseGiven = false)
 {
     /// <summary>Most vNVDIMMs one guest may have.</summary>
     public const int MaxDevices = 64;
@@ -45,7 +50,10 @@ public sealed record VnvdimmConfig(
     /// <summary>Default slot count when not configured (at least the configured devices).</summary>
     public const int DefaultSlotCount = 16;
 
-    /// <summary>Platform defaults: (window base, mailbox GPA, doorbell port, event IRQ).</summary>
+    /// <summary>
+    /// Platform defaults: (window base, mailbox GPA, doorbell port, event IRQ). On xen the window base is
+    /// replaced by the first 1 GiB boundary above the guest's RAM (<see cref="GuestMemoryMap.DefaultWindowBase"/>).
+    /// </summary>
     public static (ulong Base, ulong Mailbox, ushort Port, uint? Irq) Defaults(GuestPlatform platform) => platform switch
     {
         // hvmloader marks 0xfe000000 reserved in E820; proven as a mailbox in the Xen lab.
@@ -78,7 +86,9 @@ public sealed record VnvdimmConfig(
     {
         var d = Defaults(platform);
         var devices = new List<VnvdimmDeviceSpec>();
-        ulong windowBase = d.Base, mailbox = d.Mailbox;
+        ulong? windowBase = null;
+        ulong mailbox = d.Mailbox;
+        ulong? memory = null, maxmem = null, mmioHole = null;
         ushort port = d.Port;
         uint? irq = d.Irq;
         int? slots = null;
@@ -100,10 +110,13 @@ public sealed record VnvdimmConfig(
                     break;
                 case "vnvdimm_base": windowBase = Scalar(key, value); break;
                 case "dsm_mailbox": mailbox = Scalar(key, value); break;
+                case "memory": memory = Mebibytes(key, value); break;
+                case "maxmem": maxmem = Mebibytes(key, value); break;
+                case "mmio_hole": mmioHole = Mebibytes(key, value); break;
                 case "dsm_port":
                     ulong p = Scalar(key, value);
-                    if (p is 0 or > 0xFFFF)
-                        throw new UserErrorException($"dsm_port {value.Scalar} is not an I/O port (1..0xffff)");
+                    if (IsaResources.WhyNotPort(p) is string why)
+                        throw new UserErrorException($"dsm_port {value.Scalar} {why}");
                     port = (ushort)p;
                     break;
                 case "event_irq":
@@ -113,8 +126,9 @@ public sealed record VnvdimmConfig(
                         break;
                     }
                     ulong q = Scalar(key, value);
-                    if (q is 0 or 2 or > 15)
-                        throw new UserErrorException($"event_irq {value.Scalar} must be an ISA interrupt 1..15 other than 2, or 'none'");
+                    var free = IsaResources.FreeIrqs(platform);
+                    if (q > 15 || !free.Contains((uint)q))
+                        throw new UserErrorException($"event_irq {value.Scalar} must be an ISA interrupt the {platform.ToString().ToLowerInvariant()} platform leaves free ({string.Join(", ", free)}), or 'none'");
                     irq = (uint)q;
                     break;
                 case "vnvdimm_slots":
@@ -140,8 +154,17 @@ public sealed record VnvdimmConfig(
 
         if (devices.Count > MaxDevices)
             throw new UserErrorException($"vnvdimms has {devices.Count} entries; at most {MaxDevices} are supported");
-        if (mailbox % 4096 != 0 || mailbox + 4096 > 1UL << 32)
+        if (mailbox % 4096 != 0 || mailbox > (1UL << 32) - 4096)
             throw new UserErrorException($"dsm_mailbox 0x{mailbox:x} must be a 4K-aligned page below 4 GiB (AML may use 32-bit integers)");
+
+        // The qemu platform's guest is not built by libxl: its RAM size is a run option, below 4 GiB.
+        var map = platform == GuestPlatform.Xen ? GuestMemoryMap.Xen(memory, maxmem, mmioHole) : null;
+        if (map?.WhyNotMailbox(mailbox) is string badMailbox)
+            throw new UserErrorException($"dsm_mailbox 0x{mailbox:x}: the page 0x{mailbox:x}-0x{mailbox + 4095:x} {badMailbox}");
+        if (windowBase == 0)
+            throw new UserErrorException("vnvdimm_base 0x0: the window cannot start at guest address 0 (the guest's low RAM and real-mode vectors)");
+        if (windowBase is ulong b && map?.WhyNotWindow(b, b) is string badBase)
+            throw new UserErrorException($"vnvdimm_base 0x{b:x}: the base {badBase}");
 
         int maxSlot = devices.Select(dv => dv.Slot ?? -1).DefaultIfEmpty(-1).Max();
         int slotCount = slots ?? Math.Max(DefaultSlotCount, Math.Max(devices.Count, maxSlot + 1));
@@ -151,7 +174,19 @@ public sealed record VnvdimmConfig(
             if (dv.Slot >= slotCount)
                 throw new UserErrorException($"{dv.Name}: slot {dv.Slot} is not below vnvdimm_slots {slotCount}");
 
-        return new VnvdimmConfig(devices, windowBase, mailbox, port, irq, Math.Min(slotCount, MaxDevices), persistence);
+        return new VnvdimmConfig(devices, windowBase ?? map?.DefaultWindowBase ?? d.Base, mailbox, port, irq,
+            Math.Min(slotCount, MaxDevices), persistence, map, windowBase is not null);
+    }
+
+    // xl reads these with xlu_cfg_get_long: a plain integer (MiB), decimal or 0x hex, no size suffix.
+    private static ulong Mebibytes(string key, XlValue value)
+    {
+        string text = (value.Scalar ?? throw new UserErrorException($"{key} (line {value.Line}) must be a single value, not a list")).Trim();
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        bool plain = hex ? text.Length > 2 && text.Skip(2).All(char.IsAsciiHexDigit) : text.Length > 0 && text.All(char.IsAsciiDigit);
+        if (!plain || !SizeParser.TryParse(text, out ulong v))
+            throw new UserErrorException($"{key} '{text}' is not a whole number of MiB (xl.cfg(5))");
+        return v;
     }
 
     private static ulong Scalar(string key, XlValue value) =>

@@ -32,6 +32,12 @@ public sealed record VnvdimmDeviceSpec(
     /// <summary>Smallest non-zero label area Linux accepts.</summary>
     public const ulong MinLabelSize = 128 * 1024;
 
+    /// <summary>
+    /// Largest label area: 1 MiB, 8,192 labels of 128 bytes (Linux needs one per namespace). The guest
+    /// reads all of it through the 4 KiB DSM mailbox at probe, and the companion holds it in memory.
+    /// </summary>
+    public const ulong MaxLabelSize = 1UL << 20;
+
     /// <summary>Default alignment (2 MiB: fsdax/devdax with huge pages).</summary>
     public const ulong DefaultAlign = 2UL << 20;
 
@@ -62,6 +68,8 @@ public sealed record VnvdimmDeviceSpec(
         ulong labelSize = kv.TryGetValue("label_size", out var ls) ? SizeParser.Parse(ls, $"{name}: label_size") : DefaultLabelSize;
         if (labelSize != 0 && labelSize < MinLabelSize)
             throw new UserErrorException($"{name}: label_size {ls} is below the 128K minimum (use 0 for no labels)");
+        if (labelSize > MaxLabelSize)
+            throw new UserErrorException($"{name}: label_size {ls} is above the {SizeParser.Format(MaxLabelSize)} maximum");
         if (labelSize % 4096 != 0)
             throw new UserErrorException($"{name}: label_size {ls} is not a multiple of 4K");
 

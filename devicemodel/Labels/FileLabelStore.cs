@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using XenVnvdimm.DeviceModel.Files;
 
 namespace XenVnvdimm.DeviceModel.Labels;
 
@@ -18,6 +19,11 @@ namespace XenVnvdimm.DeviceModel.Labels;
 /// repaired at the next open by replaying the record. Either way each write reads back as all old
 /// or all new. The journal is never cleared: it only ever holds the last write begun, whose
 /// replay after a completed write changes nothing — one fsync saved per write.
+/// </para>
+/// <para>
+/// Every file is opened through <see cref="SafeFile"/>: never through a symbolic link, new ones
+/// exclusively with mode 0600, in a directory owned by root and writable by nobody else (created
+/// 0700 when missing).
 /// </para>
 /// <para>
 /// A missing label file is created zero-filled at the configured size (through a temporary file,
@@ -54,7 +60,7 @@ public sealed class FileLabelStore : ILabelStore, IDisposable
     public bool RecoveredOnOpen { get; }
 
     /// <summary>Opens (creating if missing) the label file at <paramref name="path"/> with <paramref name="size"/> bytes.</summary>
-    /// <exception cref="UserErrorException">The file has another size, or another process holds it.</exception>
+    /// <exception cref="UserErrorException">The file has another size, another process holds it, it or a sibling is a symbolic link, or its directory is unsafe.</exception>
     /// <exception cref="IOException">A system call failed.</exception>
     public static FileLabelStore Open(string path, int size, ILogger? logger = null)
     {
@@ -62,6 +68,7 @@ public sealed class FileLabelStore : ILabelStore, IDisposable
         logger ??= NullLogger.Instance;
         path = System.IO.Path.GetFullPath(path);
         string directory = System.IO.Path.GetDirectoryName(path) ?? "/";
+        SafeFile.EnsureSafeDirectory(directory, create: true);
 
         var lockFile = LabelFile.Open(path + ".lock", create: true);
         LabelFile? label = null, journal = null;
@@ -70,7 +77,8 @@ public sealed class FileLabelStore : ILabelStore, IDisposable
             if (!lockFile.TryLockExclusive())
                 throw new UserErrorException($"label file {path} is in use by another xen-vnvdimm ({path}.lock is locked)");
 
-            if (!File.Exists(path))
+            // A link in the label's place, even a dangling one, is opened (and refused), never replaced.
+            if (!File.Exists(path) && new FileInfo(path).LinkTarget is null)
                 CreateZeroFilled(path, directory, size, logger);
             label = LabelFile.Open(path, create: false);
             if (label.Length != size)
@@ -163,9 +171,10 @@ public sealed class FileLabelStore : ILabelStore, IDisposable
     private static void CreateZeroFilled(string path, string directory, int size, ILogger logger)
     {
         string temporary = path + ".new";
-        using (var file = LabelFile.Open(temporary, create: true))
+        SafeFile.DeleteIfPresent(temporary); // a leftover of a crashed creation (or a planted link)
+        using (var file = LabelFile.CreateExclusive(temporary))
         {
-            file.Truncate(size); // a leftover from a crashed creation may be longer
+            file.Truncate(size);
             // Explicit zeros rather than a sparse file: the blocks exist, so a later label write
             // cannot fail for lack of space.
             var zeros = new byte[Math.Min(size, 64 * 1024)];

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Tmds.Linux;
+using XenVnvdimm.DeviceModel.Files;
 using static Tmds.Linux.LibC;
 
 namespace XenVnvdimm.DeviceModel.Labels;
@@ -23,20 +24,15 @@ internal sealed unsafe class LabelFile : IDisposable
     /// <summary>The path the file was opened by.</summary>
     public string Path { get; }
 
-    /// <summary>Opens (creating with mode 0600 when <paramref name="create"/>) for reading and writing.</summary>
-    public static LabelFile Open(string path, bool create)
-    {
-        byte[] p = Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* pp = p)
-        {
-            do fd = open(pp, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), (mode_t)0x180);
-            while (fd < 0 && errno == EINTR);
-        }
-        if (fd < 0)
-            throw Error($"cannot open {path}", errno);
-        return new LabelFile(fd, path);
-    }
+    /// <summary>
+    /// Opens for reading and writing, never through a symbolic link and only in a directory nobody
+    /// but root can write (<see cref="SafeFile"/>); when missing and <paramref name="create"/>, creates
+    /// it exclusively with mode 0600.
+    /// </summary>
+    public static LabelFile Open(string path, bool create) => new(SafeFile.OpenNoFollow(path, create), path);
+
+    /// <summary>Creates a new file (O_EXCL: not even a link may stand in its place), mode 0600.</summary>
+    public static LabelFile CreateExclusive(string path) => new(SafeFile.CreateExclusive(path), path);
 
     /// <summary>The file's current length.</summary>
     public long Length

@@ -10,6 +10,8 @@ namespace XenVnvdimm.DeviceModel.Layout;
 /// <param name="DoorbellPort">Doorbell I/O port.</param>
 /// <param name="EventIrq">Hot-add event interrupt, if any.</param>
 /// <param name="Persistence">Advertised persistence domain.</param>
+/// <param name="MemoryMap">The guest's RAM and fixed ranges every device is checked against (xen); null on qemu.</param>
+/// <param name="BaseGiven">Whether vnvdimm_base came from the config (errors then name it).</param>
 public sealed record GuestLayout(
     IReadOnlyList<PlannedDevice> Devices,
     int SlotCount,
@@ -17,4 +19,6 @@ public sealed record GuestLayout(
     ulong MailboxGpa,
     ushort DoorbellPort,
     uint? EventIrq,
-    PersistenceDomain Persistence);
+    PersistenceDomain Persistence,
+    GuestMemoryMap? MemoryMap = null,
+    bool BaseGiven = false);

@@ -1,5 +1,6 @@
 using System.Text;
 using XenVnvdimm.DeviceModel.Config;
+using XenVnvdimm.DeviceModel.Labels;
 
 namespace XenVnvdimm.DeviceModel.Layout;
 
@@ -15,61 +16,20 @@ public static class LayoutPlanner
     public const ulong AddressLimit = 1UL << 52;
 
     /// <summary>Plans the layout or throws a <see cref="UserErrorException"/> naming the entry and key.</summary>
-    public static GuestLayout Plan(VnvdimmConfig config, Func<string, ulong?>? backendSize = null)
+    /// <param name="config">The guest's vNVDIMM settings.</param>
+    /// <param name="backendSize">Sizes backends (tests); null asks the filesystem.</param>
+    /// <param name="labels">Where labels go when an entry names no file; null for <see cref="LabelLocation.Default"/>.</param>
+    public static GuestLayout Plan(VnvdimmConfig config, Func<string, ulong?>? backendSize = null, LabelLocation? labels = null)
     {
         backendSize ??= BackendSize.TryGet;
+        labels ??= LabelLocation.Default;
         var slots = AssignSlots(config.Devices, config.SlotCount);
-
-        var serials = new Dictionary<uint, string>();
-        var backends = new Dictionary<string, string>(StringComparer.Ordinal);
-        var devices = new List<PlannedDevice>();
-        ulong cursor = config.WindowBase;
-
+        var layout = new GuestLayout([], config.SlotCount, config.WindowBase, config.MailboxGpa,
+            config.DoorbellPort, config.EventIrq, config.Persistence, config.MemoryMap, config.BaseGiven);
+        // In slot order, each device goes above the previous one: the same rule a hot-add follows.
         foreach (var (spec, slot) in config.Devices.Zip(slots).OrderBy(p => p.Second))
-        {
-            string canonical = Path.GetFullPath(spec.Backend);
-            if (backends.TryGetValue(canonical, out var other))
-                throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' overlaps {other}, which uses the same backend");
-            backends[canonical] = spec.Name;
-
-            ulong? actual = backendSize(spec.Backend);
-            ulong size = spec.Size ?? actual
-                ?? throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' does not exist, so its size is unknown (give size=)");
-            if (actual is ulong a && size > a)
-                throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is larger than backend '{spec.Backend}' ({SizeParser.Format(a)})");
-            if (size % spec.Align != 0)
-                throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is not a multiple of align {SizeParser.Format(spec.Align)}");
-
-            uint serial = spec.Serial ?? DeriveSerial(canonical);
-            if (serials.TryGetValue(serial, out var clash))
-                throw new UserErrorException($"{spec.Name}: serial 0x{serial:x} duplicates the serial of {clash}");
-            serials[serial] = spec.Name;
-
-            ulong gpa = AlignUp(cursor, PlacementAlign(spec.Align, size), spec.Name);
-            if (gpa > AddressLimit || size > AddressLimit - gpa)
-                throw new UserErrorException($"{spec.Name}: window wraps past 2^52 (gpa 0x{gpa:x} + size 0x{size:x}); lower vnvdimm_base or the sizes");
-            if (config.MailboxGpa + 4096 > gpa && config.MailboxGpa < gpa + size)
-                throw new UserErrorException($"{spec.Name}: guest range 0x{gpa:x}-0x{gpa + size - 1:x} overlaps dsm_mailbox 0x{config.MailboxGpa:x}");
-            cursor = gpa + size;
-
-            devices.Add(new PlannedDevice(
-                slot,
-                Handle: (uint)slot + 1,
-                SpaIndex: (ushort)((slot + 1) << 1),
-                DcrIndex: (ushort)(((slot + 1) << 1) + 1),
-                gpa,
-                size,
-                spec.Backend,
-                spec.LabelSize,
-                spec.LabelSize == 0 ? null : spec.Label ?? DefaultLabelFile(canonical),
-                serial,
-                spec.Node,
-                spec.Unarmed,
-                spec.Align));
-        }
-
-        return new GuestLayout(devices, config.SlotCount, config.WindowBase, config.MailboxGpa,
-            config.DoorbellPort, config.EventIrq, config.Persistence);
+            layout = Place(layout, spec with { Slot = slot }, backendSize, labels, hotAdd: false);
+        return layout;
     }
 
     /// <summary>
@@ -77,9 +37,17 @@ public static class LayoutPlanner
     /// lowest free slot (or the requested one) and the first aligned address above every
     /// device already present. Throws a <see cref="UserErrorException"/> naming the spec.
     /// </summary>
-    public static GuestLayout PlanHotAdd(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?>? backendSize = null)
+    public static GuestLayout PlanHotAdd(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?>? backendSize = null, LabelLocation? labels = null) =>
+        Place(current, spec, backendSize ?? BackendSize.TryGet, labels ?? LabelLocation.Default, hotAdd: true);
+
+    /// <summary>
+    /// The one placement rule set, for a start and a hot-add alike: slot, backend twin, size against the
+    /// backend and the alignment, serial, address (aligned, above every placed device, below 2^52),
+    /// clear of the DSM mailbox and of the guest's RAM and fixed ranges. A hot-add also needs the
+    /// backend to exist now (a start may be planned by <c>tables</c> before the backend is created).
+    /// </summary>
+    private static GuestLayout Place(GuestLayout current, VnvdimmDeviceSpec spec, Func<string, ulong?> backendSize, LabelLocation labels, bool hotAdd)
     {
-        backendSize ??= BackendSize.TryGet;
         var used = current.Devices.Select(d => d.Slot).ToHashSet();
         int slot = spec.Slot ?? Enumerable.Range(0, current.SlotCount).FirstOrDefault(s => !used.Contains(s), -1);
         if (slot < 0)
@@ -95,25 +63,45 @@ public static class LayoutPlanner
         ulong? actual = backendSize(spec.Backend);
         ulong size = spec.Size ?? actual
             ?? throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' does not exist, so its size is unknown (give size=)");
-        if (actual is null)
+        if (hotAdd && actual is null)
             throw new UserErrorException($"{spec.Name}: backend '{spec.Backend}' does not exist");
-        if (size > actual)
-            throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is larger than backend '{spec.Backend}' ({SizeParser.Format(actual.Value)})");
+        if (actual is ulong a && size > a)
+            throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is larger than backend '{spec.Backend}' ({SizeParser.Format(a)})");
         if (size % spec.Align != 0)
             throw new UserErrorException($"{spec.Name}: size {SizeParser.Format(size)} is not a multiple of align {SizeParser.Format(spec.Align)}");
         uint serial = spec.Serial ?? DeriveSerial(canonical);
-        if (current.Devices.Any(d => d.Serial == serial))
-            throw new UserErrorException($"{spec.Name}: serial 0x{serial:x} is already in use");
+        if (current.Devices.FirstOrDefault(d => d.Serial == serial) is { } clash)
+            throw new UserErrorException($"{spec.Name}: serial 0x{serial:x} duplicates the serial of slot {clash.Slot}");
 
         ulong top = current.Devices.Select(d => d.Gpa + d.Size).DefaultIfEmpty(current.WindowBase).Max();
         ulong gpa = AlignUp(top, PlacementAlign(spec.Align, size), spec.Name);
         if (gpa > AddressLimit || size > AddressLimit - gpa)
-            throw new UserErrorException($"{spec.Name}: window wraps past 2^52 (gpa 0x{gpa:x} + size 0x{size:x})");
+            throw new UserErrorException($"{spec.Name}: window wraps past 2^52 (gpa 0x{gpa:x} + size 0x{size:x}); lower vnvdimm_base or the sizes");
+        ulong last = gpa + size - 1;
+        if (current.MailboxGpa <= last && current.MailboxGpa + 4095 >= gpa)
+            throw new UserErrorException($"{spec.Name}: guest range 0x{gpa:x}-0x{last:x} overlaps dsm_mailbox 0x{current.MailboxGpa:x}");
+        // The device's own range: frames go only there (the base itself was checked with the config).
+        if (current.MemoryMap?.WhyNotWindow(gpa, last) is string why)
+        {
+            string prefix = hotAdd || !current.BaseGiven ? $"{spec.Name}: " : "";
+            string key = current.BaseGiven ? $"vnvdimm_base 0x{current.WindowBase:x}: " : "";
+            throw new UserErrorException($"{prefix}{key}the window 0x{gpa:x}-0x{last:x} {why}");
+        }
 
-        var device = new PlannedDevice(slot, (uint)slot + 1, (ushort)((slot + 1) << 1), (ushort)(((slot + 1) << 1) + 1),
-            gpa, size, spec.Backend, spec.LabelSize,
-            spec.LabelSize == 0 ? null : spec.Label ?? DefaultLabelFile(canonical),
-            serial, spec.Node, spec.Unarmed, spec.Align);
+        var device = new PlannedDevice(
+            slot,
+            Handle: (uint)slot + 1,
+            SpaIndex: (ushort)((slot + 1) << 1),
+            DcrIndex: (ushort)(((slot + 1) << 1) + 1),
+            gpa,
+            size,
+            spec.Backend,
+            spec.LabelSize,
+            spec.LabelSize == 0 ? null : spec.Label ?? labels.Resolve(spec.Name, canonical, serial),
+            serial,
+            spec.Node,
+            spec.Unarmed,
+            spec.Align);
         return current with { Devices = [.. current.Devices, device] };
     }
 
@@ -128,12 +116,6 @@ public static class LayoutPlanner
             h = (h ^ b) * 16777619;
         return h == 0 ? 1 : h;
     }
-
-    /// <summary>Labels live next to a file backend, or under /var/lib for device backends.</summary>
-    public static string DefaultLabelFile(string canonicalBackend) =>
-        canonicalBackend.StartsWith("/dev/", StringComparison.Ordinal)
-            ? $"/var/lib/xen-vnvdimm/labels/{canonicalBackend[5..].Replace('/', '_')}.label"
-            : canonicalBackend + ".label";
 
     private static List<int> AssignSlots(IReadOnlyList<VnvdimmDeviceSpec> specs, int slotCount)
     {

@@ -13,7 +13,7 @@ namespace XenVnvdimm.DeviceModel.Lifecycle;
 /// <param name="Platform">xen or sim.</param>
 /// <param name="Started">When it started.</param>
 /// <param name="Domid">The guest.</param>
-/// <param name="Phase"><see cref="Starting"/> until every stage is recorded, then <see cref="Serving"/>.</param>
+/// <param name="Phase"><see cref="Starting"/> until every stage is recorded, then <see cref="Serving"/>; <see cref="Stopped"/> after a stop that left the guest its pmem.</param>
 /// <param name="Layout">The guest-wide layout settings, once serving.</param>
 /// <param name="MailboxGfn">The DSM mailbox page it populated, once serving.</param>
 /// <param name="IoreqServer">Its ioreq server, once serving.</param>
@@ -36,6 +36,12 @@ public sealed record CompanionRecord(
 
     /// <summary>Phase once everything mapped is recorded.</summary>
     public const string Serving = "serving";
+
+    /// <summary>
+    /// Phase after a stop that left the guest running (SIGTERM, an upgrade): its frames, mailbox page and
+    /// backings stay; only the doorbell was released (<see cref="IoreqServer"/> is null). A new run re-attaches.
+    /// </summary>
+    public const string Stopped = "stopped";
 
     private static readonly JsonSerializerOptions s_json = new()
     {

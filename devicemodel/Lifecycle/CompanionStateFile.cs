@@ -1,14 +1,17 @@
 using System.Text;
+using Microsoft.Win32.SafeHandles;
+using XenVnvdimm.DeviceModel.Files;
 
 namespace XenVnvdimm.DeviceModel.Lifecycle;
 
 /// <summary>
-/// <c>/run/xen-vnvdimm/&lt;domid&gt;.state</c> (or <c>$XEN_VNVDIMM_STATE_DIR</c>): held locked by
+/// <c>/run/xen-vnvdimm/&lt;domid&gt;.state</c> (the directory is the caller's): held locked by
 /// the companion serving a domain for its whole life, holding its <see cref="CompanionRecord"/>,
 /// and removed on a clean exit. A second companion for the same domain is refused. A file left by
 /// a companion that died (kill -9) is handed to the next one as <see cref="Previous"/>: that
 /// companion's mappings and ioreq server are still live in the domain, and the next one re-attaches
-/// to them or refuses.
+/// to them or refuses. The file is mode 0600, opened through <see cref="SafeFile"/> (no symbolic
+/// link, a directory only root can write, created 0700).
 /// </summary>
 public sealed class CompanionStateFile : IDisposable
 {
@@ -36,29 +39,34 @@ public sealed class CompanionStateFile : IDisposable
     /// </summary>
     public bool Keep { get; set; }
 
-    /// <summary>The directory holding state files.</summary>
-    public static string Directory =>
-        Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR") is { Length: > 0 } d ? d : "/run/xen-vnvdimm";
+    /// <summary>Where state files live unless the administrator says otherwise.</summary>
+    public const string DefaultDirectory = "/run/xen-vnvdimm";
 
     /// <summary>
     /// Takes the domain's state file. A fresh start gets a new record written at once; after a crash the
     /// dead companion's record is kept untouched in <see cref="Previous"/>. Throws a
     /// <see cref="UserErrorException"/> saying who holds it, or why its content cannot be trusted.
     /// </summary>
-    public static CompanionStateFile Acquire(uint domid, string platform)
+    public static CompanionStateFile Acquire(string directory, uint domid, string platform)
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        string path = System.IO.Path.Combine(Directory, $"{domid}.state");
+        SafeFile.EnsureSafeDirectory(directory, create: true);
+        string path = System.IO.Path.Combine(directory, $"{domid}.state");
+        int fd = SafeFile.OpenNoFollow(path, create: true);
         FileStream file;
         try
         {
-            // FileShare.None is an exclusive flock on Linux: it dies with the process that holds it.
-            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // An exclusive flock, as FileShare.None takes it: it dies with the process that holds it.
+            if (!SafeFile.TryLockExclusive(fd, path))
+                throw new UserErrorException($"domain {domid} is already served by a running companion ({Describe(path)}; state file {path})");
+            if (SafeFile.ModeOf(fd, path) != SafeFile.FileMode)
+                SafeFile.SetMode(fd, path, SafeFile.FileMode); // earlier versions left it 0644
         }
-        catch (IOException)
+        catch
         {
-            throw new UserErrorException($"domain {domid} is already served by a running companion ({Describe(path)}; state file {path})");
+            Tmds.Linux.LibC.close(fd);
+            throw;
         }
+        file = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite);
         string content = new StreamReader(file, Encoding.UTF8, leaveOpen: true).ReadToEnd();
         if (content.Trim().Length == 0)
         {
@@ -97,12 +105,15 @@ public sealed class CompanionStateFile : IDisposable
     // holder's exclusive one refuses.
     private static unsafe string Describe(string path)
     {
-        byte[] name = Encoding.UTF8.GetBytes(path + "\0");
         int fd;
-        fixed (byte* n = name)
-            fd = Tmds.Linux.LibC.open(n, Tmds.Linux.LibC.O_RDONLY | Tmds.Linux.LibC.O_CLOEXEC);
-        if (fd < 0)
+        try
+        {
+            fd = SafeFile.OpenReadOnlyNoFollow(path);
+        }
+        catch (Exception e) when (e is IOException or UserErrorException)
+        {
             return "pid unknown";
+        }
         try
         {
             using var content = new MemoryStream();

@@ -25,32 +25,34 @@ public sealed class CompanionXenStore : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Connects to <paramref name="path"/>, or where libxenstore would ($XENSTORED_PATH, /run/xenstored/socket, …).</summary>
-    public static async Task<CompanionXenStore> ConnectAsync(uint domid, ILogger logger, CancellationToken cancel, string? path = null)
+    /// <summary>Connects to <paramref name="path"/> (the CLI resolves it as libxenstore would: $XENSTORED_PATH, /run/xenstored/socket, …).</summary>
+    public static async Task<CompanionXenStore> ConnectAsync(uint domid, ILogger logger, CancellationToken cancel, string? path)
     {
+        if (path is null)
+            throw new UserErrorException("no xenstored found (tried $XENSTORED_PATH, /run/xenstored/socket, /var/run/xenstored/socket, /dev/xen/xenbus)");
         XenStoreClient client;
         try
         {
-            client = path is null
-                ? await XenStoreClient.ConnectAsync(cancellationToken: cancel)
-                : await XenStoreClient.ConnectAsync(path, cancellationToken: cancel);
+            client = await XenStoreClient.ConnectAsync(path, cancellationToken: cancel);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or XenStoreConnectionException or InvalidOperationException)
         {
-            throw new UserErrorException($"cannot connect to xenstore (set XENSTORED_PATH?): {e.Message}");
+            throw new UserErrorException($"cannot connect to xenstore at {path} (set XENSTORED_PATH?): {e.Message}");
         }
         return new CompanionXenStore(client, domid, logger);
     }
 
-    /// <summary>Writes state=starting and our pid; creates the command node readable and writable only by dom0.</summary>
+    /// <summary>Over an already connected client (tests that watch the wire); the result owns it.</summary>
+    internal static CompanionXenStore Over(XenStoreClient client, uint domid, ILogger logger) => new(client, domid, logger);
+
+    /// <summary>Writes state=starting and our pid; creates the command node afresh, readable and writable only by dom0.</summary>
     public async Task StartingAsync(CancellationToken cancel)
     {
         string b = XenStoreLayout.Base(_domid);
         await _client.WriteAsync($"{b}/state", "starting", cancel);
         await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
         await _client.RemoveAsync($"{b}/error", cancel); // a failed earlier start's reason is not ours
-        await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
-        await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
+        await CreateCommandNodeAsync(cancel);
     }
 
     /// <summary>
@@ -66,11 +68,24 @@ public sealed class CompanionXenStore : IAsyncDisposable
         await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
         await _client.RemoveAsync($"{b}/error", cancel);
         if (!await _client.ExistsAsync(XenStoreLayout.Command(_domid), cancel))
-        {
-            await _client.WriteAsync(XenStoreLayout.Command(_domid), "", cancel);
-            await _client.SetPermissionsAsync(XenStoreLayout.Command(_domid), XenStorePermissions.Dom0Only, cancel);
-        }
+            await CreateCommandNodeAsync(cancel);
+        else if (CommandNodeGuard.Check(await _client.GetPermissionsAsync(XenStoreLayout.Command(_domid), cancel)) is string refusal)
+            _logger.LogWarning("re-attach: {Refusal}; every command will be refused until it is", refusal);
     }
+
+    /// <summary>
+    /// Creates the command node empty and dom0-only in one transaction, replacing whatever was there
+    /// (stale content, children, access-list entries): a node written first and restricted after
+    /// would exist for a moment with the permissions it inherits from its parent.
+    /// </summary>
+    private Task CreateCommandNodeAsync(CancellationToken cancel) =>
+        _client.TransactionAsync(async (t, c) =>
+        {
+            string node = XenStoreLayout.Command(_domid);
+            await t.RemoveAsync(node, c);
+            await t.WriteAsync(node, "", c);
+            await t.SetPermissionsAsync(node, CommandNodeGuard.Required, c);
+        }, cancel);
 
     /// <summary>Publishes one device's node.</summary>
     public async Task PublishDeviceAsync(PlannedDevice d, string state, CancellationToken cancel)
@@ -113,12 +128,42 @@ public sealed class CompanionXenStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Handles one command and answers it, whatever goes wrong: an exception other than a lost connection
+    /// or cancellation becomes an <c>error:</c> result, never the end of serving.
+    /// </summary>
     private async Task HandleAsync(string text, IHotAddTarget target, CancellationToken cancel)
+    {
+        try
+        {
+            await HandleOnceAsync(text, target, cancel);
+        }
+        catch (XenStoreException e) when (e.InnerException is not XenStoreConnectionException)
+        {
+            // xenstored refused a write of ours (a quota, a too-long path): the command is dropped, we serve on.
+            _logger.LogWarning("command '{Command}': xenstore refused the answer: {Error}", Cut(text, 200), e.Message);
+            await TryClearCommandAsync(text, cancel);
+        }
+    }
+
+    private async Task TryClearCommandAsync(string handled, CancellationToken cancel)
+    {
+        try
+        {
+            await ClearCommandAsync(handled, cancel);
+        }
+        catch (XenStoreException e) when (e.InnerException is not XenStoreConnectionException)
+        {
+            _logger.LogWarning("could not clear the command node: {Error}", e.Message);
+        }
+    }
+
+    private async Task HandleOnceAsync(string text, IHotAddTarget target, CancellationToken cancel)
     {
         var cmd = HotAddCommand.Parse(text);
         if (cmd is null)
         {
-            _logger.LogWarning("ignoring a command without a usable request id: '{Command}'", text);
+            _logger.LogWarning("ignoring a command without a usable request id (1-64 of A-Z a-z 0-9 - _): '{Command}'", Cut(text, 200));
             await ClearCommandAsync(text, cancel);
             return;
         }
@@ -131,24 +176,30 @@ public sealed class CompanionXenStore : IAsyncDisposable
         }
 
         string result;
-        var perms = await _client.GetPermissionsAsync(XenStoreLayout.Command(_domid), cancel);
-        if (perms.Owner != 0 || perms.AccessOf(checked((ushort)_domid)) != XenStoreAccess.None)
+        if (CommandNodeGuard.Check(await _client.GetPermissionsAsync(XenStoreLayout.Command(_domid), cancel)) is string refusal)
         {
-            result = $"error: refusing to act: the command node is {Describe(perms.AccessOf((ushort)_domid))} by domain {_domid} (owner {perms.Owner}); it must be dom0-only";
+            result = $"error: {refusal}";
         }
         else if (cmd.Verb == "add")
         {
+            PlannedDevice? device = null;
             try
             {
                 var spec = VnvdimmDeviceSpec.Parse(cmd.Argument, $"request {cmd.RequestId}");
-                var device = await target.AddAsync(spec, cancel);
-                await PublishDeviceAsync(device, "running", cancel);
+                device = await target.AddAsync(spec, cancel);
                 result = $"ok slot={device.Slot}";
             }
             catch (UserErrorException e)
             {
                 result = $"error: {e.Message}";
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The target contains its own failures; this is the last line, so a bug answers instead of stopping us.
+                result = $"error: internal error ({e.GetType().Name}): {e.Message}";
+            }
+            if (device is not null)
+                await PublishDeviceAsync(device, "running", cancel);
         }
         else if (cmd.Verb is "remove" or "rm" or "del" or "delete")
         {
@@ -158,17 +209,12 @@ public sealed class CompanionXenStore : IAsyncDisposable
         {
             result = $"error: unknown command '{cmd.Verb}' (known: add)";
         }
+        // xenstore carries at most 4096 payload bytes (path, NUL, value): cut the answer to fit.
+        result = Cut(result, XenVnvdimm.XenStore.Wire.XsLimits.PayloadMax - System.Text.Encoding.UTF8.GetByteCount(resultPath) - 1 - 16);
         await _client.WriteAsync(resultPath, result, cancel);
         _logger.LogInformation("request {Id}: {Result}", cmd.RequestId, result);
         await ClearCommandAsync(text, cancel);
     }
-
-    private static string Describe(XenStoreAccess a) => a switch
-    {
-        XenStoreAccess.Read => "readable",
-        XenStoreAccess.Write => "writable",
-        _ => "readable and writable",
-    };
 
     /// <summary>Empties the command node if it still holds the command just handled, so the next client may write.</summary>
     private Task ClearCommandAsync(string handled, CancellationToken cancel) =>
@@ -177,6 +223,80 @@ public sealed class CompanionXenStore : IAsyncDisposable
             if (await t.TryReadStringAsync(XenStoreLayout.Command(_domid), c) == handled)
                 await t.WriteAsync(XenStoreLayout.Command(_domid), "", c);
         }, cancel);
+
+    /// <summary>At most <paramref name="max"/> UTF-8 bytes of <paramref name="text"/>, marked when cut.</summary>
+    internal static string Cut(string text, int max)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(text) <= max)
+            return text;
+        const string more = " [...]";
+        var sb = new System.Text.StringBuilder();
+        int bytes = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > max - more.Length)
+                break;
+            sb.Append(rune.ToString());
+            bytes += rune.Utf8SequenceLength;
+        }
+        return sb.Append(more).ToString();
+    }
+
+    /// <summary>Sets the state (and reason) without throwing: used where serving is already ending or failing.</summary>
+    public async Task TrySetStateAsync(string state, string? reason = null)
+    {
+        try
+        {
+            await SetStateAsync(state, CancellationToken.None, reason is null ? null : Cut(reason, 3000));
+        }
+        catch (Exception e) when (e is XenStoreException or XenStoreConnectionException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _logger.LogWarning("could not publish state={State} in xenstore: {Error}", state, e.Message);
+        }
+    }
+
+    /// <summary>Publishes a doorbell fault: state=error, its reason, and how many faults so far.</summary>
+    public async Task TryPublishFaultAsync(string reason, int count)
+    {
+        await TrySetStateAsync("error", $"doorbell fault: {reason}");
+        try
+        {
+            await _client.WriteAsync($"{XenStoreLayout.Base(_domid)}/faults", count.ToString(CultureInfo.InvariantCulture), CancellationToken.None);
+        }
+        catch (Exception e) when (e is XenStoreException or XenStoreConnectionException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _logger.LogWarning("could not publish the fault count: {Error}", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// After a reconnect: state, pid and devices again, and a dom0-only command node if xenstored lost it
+    /// (a restarted xenstored starts empty).
+    /// </summary>
+    public async Task RepublishAsync(GuestLayout layout, CancellationToken cancel)
+    {
+        string b = XenStoreLayout.Base(_domid);
+        await _client.WriteAsync($"{b}/pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancel);
+        if (!await _client.ExistsAsync(XenStoreLayout.Command(_domid), cancel))
+            await CreateCommandNodeAsync(cancel);
+        foreach (var d in layout.Devices)
+            await PublishDeviceAsync(d, "running", cancel);
+        await _client.WriteAsync($"{b}/state", "running", cancel);
+    }
+
+    /// <summary>Removes the companion's subtree without throwing (the domain is gone).</summary>
+    public async Task TryRemoveAsync()
+    {
+        try
+        {
+            await RemoveAsync(CancellationToken.None);
+            _logger.LogInformation("removed {Path} from xenstore", XenStoreLayout.Base(_domid));
+        }
+        catch (Exception e) when (e is XenStoreException or XenStoreConnectionException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _logger.LogWarning("could not remove {Path} from xenstore: {Error}", XenStoreLayout.Base(_domid), e.Message);
+        }
+    }
 
     /// <summary>Completes when the domain, if it was introduced, is released (@releaseDomain).</summary>
     public async Task WaitForReleaseAsync(CancellationToken cancel)

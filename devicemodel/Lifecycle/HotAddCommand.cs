@@ -1,7 +1,7 @@
 namespace XenVnvdimm.DeviceModel.Lifecycle;
 
 /// <summary>A parsed command from the command node: <c>&lt;request-id&gt; &lt;verb&gt; [argument]</c>.</summary>
-/// <param name="RequestId">Token chosen by the toolstack (letters, digits, '-', '_', '.').</param>
+/// <param name="RequestId">Token chosen by the toolstack: 1-64 letters, digits, '-' or '_' (it becomes a xenstore path element).</param>
 /// <param name="Verb">"add" or another verb (refused).</param>
 /// <param name="Argument">The device spec for "add".</param>
 public sealed record HotAddCommand(string RequestId, string Verb, string Argument)
@@ -12,7 +12,7 @@ public sealed record HotAddCommand(string RequestId, string Verb, string Argumen
         string t = text.Trim();
         int sp = t.IndexOf(' ');
         string id = sp < 0 ? t : t[..sp];
-        if (id.Length is 0 or > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (id.Length is 0 or > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             return null;
         string rest = sp < 0 ? "" : t[(sp + 1)..].Trim();
         int sp2 = rest.IndexOf(' ');

@@ -23,7 +23,7 @@ public static class ReattachCheck
         string otherwise = $"destroy the domain, or remove {stateFile} once the domain is gone";
         if (previous.Platform != platform)
             throw new UserErrorException($"{who} while serving with --platform {previous.Platform}, not {platform}; {otherwise}");
-        if (previous.Phase != CompanionRecord.Serving || previous.Layout is null || previous.MailboxGfn is null || previous.PmemInterface is null)
+        if (previous.Phase is not (CompanionRecord.Serving or CompanionRecord.Stopped) || previous.Layout is null || previous.MailboxGfn is null || previous.PmemInterface is null)
             throw new UserErrorException($"{who} while starting, before it had recorded everything it mapped; {otherwise}");
         if (previous.Devices.FirstOrDefault(d => d.State != RecordedDevice.Mapped) is { } pending)
             throw new UserErrorException($"{who} during the hot-add of slot {pending.Device.Slot} (backend '{pending.Device.Backend}'), whose frames may be partly mapped; {otherwise}");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Config;
+using XenVnvdimm.DeviceModel.Labels;
 using XenVnvdimm.DeviceModel.Layout;
 
 namespace XenVnvdimm.DeviceModel.Tables;
@@ -75,12 +76,12 @@ public sealed record LayoutRecord(string Directory, string? Name, string ConfigP
     /// vNVDIMM settings, and the tables planned from it now (backing sizes included) are byte for
     /// byte the acpi_firmware libxl hands the guest. Returns the record.
     /// </summary>
-    public static LayoutRecord Verify(string dir, string? configPath, GuestPlatform platform, ILogger logger)
+    public static LayoutRecord Verify(string dir, string? configPath, GuestPlatform platform, ILogger logger, LabelLocation? labels = null)
     {
         var record = Read(dir);
         var file = VnvdimmConfig.ReadFile(configPath ?? record.ConfigPath);
         record = Load(dir, file) with { ConfigPath = Path.GetFullPath(configPath ?? record.ConfigPath) };
-        byte[] planned = GuestTables.Build(LayoutPlanner.Plan(VnvdimmConfig.FromFile(file, platform, logger))).AcpiFirmware;
+        byte[] planned = GuestTables.Build(LayoutPlanner.Plan(VnvdimmConfig.FromFile(file, platform, logger), labels: labels)).AcpiFirmware;
         byte[] written;
         try
         {

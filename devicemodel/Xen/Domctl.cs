@@ -14,6 +14,7 @@ internal sealed unsafe class Domctl : IDisposable
     private readonly HypercallBuffer _buffer;
     private readonly Lock _lock = new();
     private readonly InterfaceVersionProbe _probe;
+    private HypercallBuffer? _frames;
 
     /// <summary>Creates a client with its own locked buffer.</summary>
     public Domctl(Privcmd privcmd, ILogger log)
@@ -56,6 +57,34 @@ internal sealed unsafe class Domctl : IDisposable
         return Issue(ref d);
     }
 
+    /// <summary>Frames per XEN_DOMCTL_getpageframeinfo3 call (Xen refuses more with -E2BIG).</summary>
+    public const int MaxFrameInfoPerCall = 1024;
+
+    /// <summary>
+    /// XEN_DOMCTL_getpageframeinfo3: replaces each gfn of <paramref name="frames"/> by its
+    /// XEN_DOMCTL_PFINFO_* type (XTAB: nothing there). 0 or a negated errno.
+    /// </summary>
+    public long GetPageFrameInfo(ushort domid, Span<ulong> frames)
+    {
+        if (frames.Length > MaxFrameInfoPerCall)
+            throw new ArgumentOutOfRangeException(nameof(frames), "too many frames for one call");
+        lock (_lock)
+        {
+            _frames ??= _privcmd.AllocateBuffer((nuint)(MaxFrameInfoPerCall * sizeof(ulong)));
+            var array = new Span<ulong>(_frames.Address, frames.Length);
+            frames.CopyTo(array);
+            xen_domctl d = default;
+            d.cmd = DomctlConstants.XEN_DOMCTL_getpageframeinfo3;
+            d.domain = domid;
+            ref var p = ref d.U<xen_domctl_getpageframeinfo3>();
+            p.num = (ulong)frames.Length;
+            p.array = (ulong)_frames.Address;
+            long rc = Issue(ref d);
+            array.CopyTo(frames);
+            return rc;
+        }
+    }
+
     /// <summary>Issues one domctl; <paramref name="domctl"/> receives what Xen copied back.</summary>
     public long Issue(ref xen_domctl domctl)
     {
@@ -79,5 +108,9 @@ internal sealed unsafe class Domctl : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose()
+    {
+        _frames?.Dispose();
+        _buffer.Dispose();
+    }
 }

@@ -30,6 +30,20 @@ internal sealed unsafe class MemoryOps : IDisposable
     }
 
     /// <summary>
+    /// XENMEM_maximum_gpfn: the highest guest frame the domain's p2m has ever had an entry for (an HVM
+    /// domain's max_mapped_pfn, xen/arch/x86/mm.c domain_get_maximum_gpfn), or a negated errno.
+    /// </summary>
+    public long MaximumGpfn(ushort domid)
+    {
+        lock (_lock)
+        {
+            var m = _args.Cleared<xen_memory_domain>();
+            m->domid = domid;
+            return _privcmd.Hypercall(XenConstants.__HYPERVISOR_memory_op, MemoryConstants.XENMEM_maximum_gpfn, (ulong)m);
+        }
+    }
+
+    /// <summary>
     /// The vNVDIMM series' XENMEM_populate_pmem_map under memory_op number <paramref name="op"/>:
     /// 0, a positive count of frames done, or a negated errno (-ENOSYS: not this hypervisor).
     /// </summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using XenVnvdimm.DeviceModel.Memory;
 using XenVnvdimm.DeviceModel.Xen.Abi;
 using XenVnvdimm.DeviceModel.Xen.Events;
 using XenVnvdimm.DeviceModel.Xen.Foreign;
@@ -32,6 +33,7 @@ internal sealed class XenGuestSession : IDisposable
     private readonly MemoryOps _memory;
     private bool _restricted;
     private bool _domainGone;
+    private bool _detached;
 
     private XenGuestSession(XenDevices devices, ushort domid, XenSessionOptions options, ILoggerFactory logging)
     {
@@ -87,6 +89,13 @@ internal sealed class XenGuestSession : IDisposable
         return s;
     }
 
+    /// <summary>Stops and destroys one ioreq server before the session ends (a faulted one being replaced, or the doorbell released).</summary>
+    public void StopIoreqServer(IIoreqServer server)
+    {
+        _servers.Remove(server);
+        server.Dispose();
+    }
+
     /// <summary>Populates one fresh RAM page at <paramref name="gfn"/> (the DSM mailbox page).</summary>
     public void PopulateRamPage(ulong gfn)
     {
@@ -111,6 +120,68 @@ internal sealed class XenGuestSession : IDisposable
         long rc = _memory.DecreaseReservation(Domid, [gfn], 0);
         if (rc != 1)
             throw new XenException($"decrease_reservation(gfn 0x{gfn:x})", rc < 0 ? (int)-rc : XenConstants.XEN_EINVAL);
+    }
+
+    /// <summary>
+    /// Refuses to map over anything the domain already has at [<paramref name="firstGfn"/>, +<paramref name="count"/>):
+    /// XEN_DOMCTL_memory_mapping would silently replace RAM p2m entries (set_typed_p2m_entry), and the
+    /// guest would then use the backing file as RAM. XENMEM_maximum_gpfn answers at once when the
+    /// range lies above everything the p2m ever held (a fresh start); otherwise the frames up to it are
+    /// asked one by one with XEN_DOMCTL_getpageframeinfo3, which Xen 4.17 serves for HVM guests
+    /// (libxc's migration uses it on them) and which reports XTAB where the p2m has no page.
+    /// </summary>
+    public void EnsureUnpopulated(ulong firstGfn, ulong count)
+    {
+        if (count == 0)
+            return;
+        long max = _memory.MaximumGpfn(Domid);
+        if (max < 0)
+            throw new XenException($"maximum_gpfn(dom{Domid})", (int)-max);
+        if ((ulong)max < firstGfn)
+            return;
+        ulong last = Math.Min(firstGfn + count - 1, (ulong)max);
+        Span<ulong> frames = new ulong[Domctl.MaxFrameInfoPerCall];
+        for (ulong gfn = firstGfn; gfn <= last;)
+        {
+            int n = (int)Math.Min((ulong)frames.Length, last - gfn + 1);
+            var batch = frames[..n];
+            for (int i = 0; i < n; i++)
+                batch[i] = gfn + (ulong)i;
+            long rc = _domctl.GetPageFrameInfo(Domid, batch);
+            if (rc < 0)
+                throw new XenException($"getpageframeinfo3(dom{Domid}, gfn 0x{gfn:x})", (int)-rc);
+            for (int i = 0; i < n; i++)
+            {
+                if ((batch[i] & DomctlConstants.XEN_DOMCTL_PFINFO_LTAB_MASK) != DomctlConstants.XEN_DOMCTL_PFINFO_XTAB)
+                {
+                    ulong at = gfn + (ulong)i;
+                    throw new UserErrorException(
+                        $"dom{Domid}: guest frames 0x{firstGfn << 12:x}-0x{((firstGfn + count) << 12) - 1:x} are already populated " +
+                        $"(0x{at << 12:x} holds a page): the window would replace the guest's memory there; move vnvdimm_base above it");
+                }
+            }
+            gfn += (ulong)n;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="EnsureUnpopulated(ulong, ulong)"/> over the guest frames of <paramref name="runs"/>, runs
+    /// that continue each other in guest frames taken as one range (a device's, named whole in errors).
+    /// </summary>
+    public void EnsureUnpopulated(IEnumerable<FrameRun> runs)
+    {
+        ulong first = 0, count = 0;
+        foreach (var r in runs.OrderBy(r => r.Gfn))
+        {
+            if (count != 0 && r.Gfn == first + count)
+            {
+                count += r.Count;
+                continue;
+            }
+            EnsureUnpopulated(first, count);
+            (first, count) = (r.Gfn, r.Count);
+        }
+        EnsureUnpopulated(first, count);
     }
 
     /// <summary>The guest's ISA IRQ line <paramref name="isaIrq"/> (hot-add event on x86).</summary>
@@ -141,6 +212,13 @@ internal sealed class XenGuestSession : IDisposable
         _log.LogInformation("dom{Domid} is gone: Xen dropped its mappings, ioreq servers and pages with it", Domid);
     }
 
+    /// <summary>
+    /// The companion stops while the guest lives on (SIGTERM, an upgrade): disposal then releases only what
+    /// is local (ioreq servers, event channels, buffers) and leaves the pmem frames in the guest, because
+    /// frames leave a live guest only when the guest is gone. A successor re-attaches to them.
+    /// </summary>
+    public void Detach() => _detached = true;
+
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -149,6 +227,8 @@ internal sealed class XenGuestSession : IDisposable
         _servers.Clear();
         if (_domainGone)
             _log.LogDebug("dom{Domid}: no pmem teardown: the domain is gone", Domid);
+        else if (_detached)
+            _log.LogInformation("dom{Domid}: pmem frames stay in the live guest for the next companion", Domid);
         else if (_restricted)
         {
             _log.LogInformation("dom{Domid}: privcmd is restricted; pmem mappings go away with the domain", Domid);

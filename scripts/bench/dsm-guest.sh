@@ -22,7 +22,7 @@ rm -f "$build_log"
 xv=(dotnet devicemodel/bin/Release/net10.0/xen-vnvdimm.dll)
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 export XEN_VNVDIMM_STATE_DIR="$w/state"
-echo "vnvdimms = [ 'backend=$w/ours.img, label_size=128K' ]" > "$w/vm.cfg"
+echo "vnvdimms = [ 'backend=$w/ours.img, label_size=128K, label=$w/ours.img.label' ]" > "$w/vm.cfg"
 cat > "$w/g.sh" <<'G'
 fail() { echo "BENCH-FAIL $*"; exit 1; }
 n=0

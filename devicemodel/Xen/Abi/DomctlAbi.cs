@@ -46,12 +46,27 @@ internal struct xen_domctl_memory_mapping
     public uint padding;
 }
 
+/// <summary>
+/// struct xen_domctl_getpageframeinfo3: <c>num</c> frames at <c>array</c> (at most 1,024), each a gfn on
+/// the way in and its XEN_DOMCTL_PFINFO_* type on the way out.
+/// </summary>
+[AbiStruct, StructLayout(LayoutKind.Sequential)]
+internal struct xen_domctl_getpageframeinfo3
+{
+    public ulong num;
+    public ulong array;
+}
+
 /// <summary>DOMCTL commands and interface versions.</summary>
 [AbiConstants]
 internal static class DomctlConstants
 {
     public const uint XEN_DOMCTL_iomem_permission = 20;
     public const uint XEN_DOMCTL_memory_mapping = 39;
+    public const uint XEN_DOMCTL_getpageframeinfo3 = 61;
+    public const uint XEN_DOMCTL_PFINFO_XTAB = 0xFU << 28;
+    public const uint XEN_DOMCTL_PFINFO_BROKEN = 0xDU << 28;
+    public const uint XEN_DOMCTL_PFINFO_LTAB_MASK = 0xFU << 28;
     public const uint DPCI_ADD_MAPPING = 1;
     public const uint DPCI_REMOVE_MAPPING = 0;
 

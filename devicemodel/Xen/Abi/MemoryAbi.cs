@@ -15,6 +15,13 @@ internal struct xen_memory_reservation
     public ushort domid;
 }
 
+/// <summary>struct xen_memory_domain (XENMEM_maximum_gpfn).</summary>
+[AbiStruct, StructLayout(LayoutKind.Sequential)]
+internal struct xen_memory_domain
+{
+    public ushort domid;
+}
+
 /// <summary>struct xen_mem_acquire_resource (issued by privcmd for IOCTL_PRIVCMD_MMAP_RESOURCE).</summary>
 [AbiStruct, StructLayout(LayoutKind.Sequential)]
 internal struct xen_mem_acquire_resource
@@ -48,6 +55,7 @@ internal static class MemoryConstants
 {
     public const uint XENMEM_decrease_reservation = 1;
     public const uint XENMEM_populate_physmap = 6;
+    public const uint XENMEM_maximum_gpfn = 14;
     public const uint XENMEM_acquire_resource = 28;
     public const uint XENMEM_resource_ioreq_server = 0;
     public const uint XENMEM_resource_ioreq_server_frame_bufioreq = 0;

@@ -30,6 +30,7 @@ internal sealed unsafe class IoreqServer : IIoreqServer
     private volatile bool _stop;
     private long _completed;
     private long _refused;
+    private readonly TaskCompletionSource<XenException> _fault = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private IoreqServer(DeviceModelOps dm, Privcmd privcmd, IEventChannel evtchn, IoHandler handler, ILogger log, uint vcpus)
     {
@@ -117,13 +118,13 @@ internal sealed unsafe class IoreqServer : IIoreqServer
         {
             // An unhandled exception on this thread would kill the process; the guest's vCPUs stall instead,
             // and the failure is reported.
-            Faulted = e;
             _log.LogCritical("dom{Domid}: ioreq server {Id} stopped: {Error}", _dm.Domid, Id, e.Message);
+            _fault.TrySetResult(e);
         }
     }
 
-    /// <summary>Set when the loop stopped because the event channel or a notification failed.</summary>
-    public XenException? Faulted { get; private set; }
+    /// <inheritdoc/>
+    public Task<XenException> Fault => _fault.Task;
 
     /// <summary>Answers the vCPU's request if one is READY (spurious events are ignored).</summary>
     private void Serve(int vcpu)

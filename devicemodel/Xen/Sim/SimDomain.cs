@@ -33,6 +33,12 @@ internal sealed class SimDomain : IDisposable
     /// <summary>The guest-physical map.</summary>
     public SimP2m P2m { get; } = new();
 
+    /// <summary>
+    /// Guest RAM the toolstack populated when it built the domain (libxl's low and high RAM), as guest
+    /// frames only: no pages back it here. XENMEM_maximum_gpfn and getpageframeinfo3 see it.
+    /// </summary>
+    public SimRangeSet GuestRam { get; } = new();
+
     /// <summary>Machine frames this domain may have mapped (XEN_DOMCTL_iomem_permission).</summary>
     public SimRangeSet Iomem { get; } = new();
 

@@ -17,6 +17,13 @@ internal sealed class SimEventChannels
     private readonly Dictionary<uint, (SimEvtchnDevice Device, ushort Dom, uint Port)> _local = [];
     private readonly Dictionary<ushort, uint> _nextXenPort = [];
     private uint _nextLocal = 1;
+    private int _failNotifies;
+
+    /// <summary>
+    /// Makes the next <paramref name="count"/> dom0 notifications fail with EIO, as a broken evtchn
+    /// driver would: the ioreq loop must survive it (tests inject ioreq-loop faults this way).
+    /// </summary>
+    public void FailNotifies(int count) => Interlocked.Exchange(ref _failNotifies, count);
 
     /// <summary>Allocates a port of <paramref name="dom"/> that dom0 may bind; notifications to it run <paramref name="onNotify"/>.</summary>
     public uint AllocXenPort(ushort dom, Action onNotify)
@@ -68,6 +75,14 @@ internal sealed class SimEventChannels
     /// <summary>IOCTL_EVTCHN_NOTIFY from dom0.</summary>
     public int Notify(SimEvtchnDevice device, uint local)
     {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _failNotifies);
+        }
+        while (left > 0 && Interlocked.CompareExchange(ref _failNotifies, left - 1, left) != left);
+        if (left > 0)
+            return -5; // EIO
         Action? target = null;
         lock (_lock)
         {

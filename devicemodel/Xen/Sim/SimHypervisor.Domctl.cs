@@ -31,12 +31,32 @@ internal sealed partial class SimHypervisor
                     Counters.Add("domctl:memory_mapping");
                     rc = MemoryMapping(dom, d.U<xen_domctl_memory_mapping>());
                     break;
+                case DomctlConstants.XEN_DOMCTL_getpageframeinfo3:
+                    Counters.Add("domctl:getpageframeinfo3");
+                    rc = PageFrameInfo(dom, d.U<xen_domctl_getpageframeinfo3>());
+                    break;
                 default:
                     return -XenConstants.XEN_ENOSYS;
             }
         }
         *guest = d; // copyback
         return rc;
+    }
+
+    // xen/arch/x86/domctl.c: at most 1,024 frames; a frame with a RAM page is NOTAB (an HVM guest's pages
+    // carry no page-table type), one without (nothing, or p2m_mmio_direct) is XTAB.
+    private static unsafe long PageFrameInfo(SimDomain dom, in xen_domctl_getpageframeinfo3 p)
+    {
+        if (p.num > 1024)
+            return -XenConstants.XEN_E2BIG;
+        var array = (ulong*)p.array;
+        for (ulong i = 0; i < p.num; i++)
+        {
+            ulong gfn = array[i];
+            bool page = dom.GuestRam.ContainsAll(gfn, gfn) || dom.P2m.Lookup(gfn) is { Type: P2mType.Ram or P2mType.Pmem };
+            array[i] = page ? 0 : DomctlConstants.XEN_DOMCTL_PFINFO_XTAB;
+        }
+        return 0;
     }
 
     private ulong MachineFrameLimit => 1UL << (Options.PaddrBits - XenInternal.PageShift);

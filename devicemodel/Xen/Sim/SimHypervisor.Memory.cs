@@ -31,6 +31,11 @@ internal sealed partial class SimHypervisor
             Counters.Add("memory_op:decrease_reservation");
             rc = DecreaseReservation((xen_memory_reservation*)arg, start, out done);
         }
+        else if (op == MemoryConstants.XENMEM_maximum_gpfn)
+        {
+            Counters.Add("memory_op:maximum_gpfn");
+            return start != 0 ? -XenConstants.XEN_EINVAL : MaximumGpfn(((xen_memory_domain*)arg)->domid);
+        }
         else if (op == MemoryConstants.XENMEM_populate_physmap)
         {
             Counters.Add("memory_op:populate_physmap");
@@ -48,6 +53,24 @@ internal sealed partial class SimHypervisor
             continuation = true;
         }
         return rc;
+    }
+
+    // An HVM domain's max_mapped_pfn: the highest frame with a p2m entry (Xen never lowers it; the sim
+    // computes it from what is there now, the same answer for a domain nothing was removed from).
+    private long MaximumGpfn(ushort domid)
+    {
+        var dom = Domain(domid);
+        if (dom is null)
+            return -XenConstants.XEN_ESRCH;
+        lock (_domctlLock)
+        {
+            ulong max = 0;
+            foreach (var e in dom.P2m.Ranges)
+                max = Math.Max(max, e.End - 1);
+            foreach (var (first, count) in dom.GuestRam.Ranges)
+                max = Math.Max(max, first + count - 1);
+            return (long)max;
+        }
     }
 
     // Order-0 RAM pages only (what the companion asks for: its mailbox page); a gfn that is

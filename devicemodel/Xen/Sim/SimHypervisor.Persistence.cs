@@ -50,7 +50,8 @@ internal sealed partial class SimHypervisor
             [.. d.RamPages.OrderBy(p => p.Key).Select(p => new SimRamPageSnapshot(p.Key, p.Value))],
             [.. d.P2m.Ranges.Select(e => new SimP2mSnapshot(e.Start, e.Count, e.Value.Mfn, e.Value.Type, e.Value.Cache))],
             [.. d.Iomem.Ranges.Select(r => new SimRangeSnapshot(r.First, r.Count))],
-            servers);
+            servers,
+            [.. d.GuestRam.Ranges.Select(r => new SimRangeSnapshot(r.First, r.Count))]);
     }
 
     private void Persist()
@@ -76,6 +77,8 @@ internal sealed partial class SimHypervisor
                 d.RestoreRamPage(p.Gfn, p.Page);
             foreach (var r in s.Iomem)
                 d.Iomem.Add(r.First, r.Count);
+            foreach (var r in s.GuestRam ?? [])
+                d.GuestRam.Add(r.First, r.Count);
             foreach (var srv in s.IoreqServers)
             {
                 var server = new SimIoreqServer(d, srv.Id, Events);

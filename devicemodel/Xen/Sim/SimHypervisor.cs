@@ -37,8 +37,8 @@ internal sealed partial class SimHypervisor : IDisposable
     /// <summary>Event channels.</summary>
     public SimEventChannels Events { get; } = new();
 
-    /// <summary>Creates an HVM domain.</summary>
-    public SimDomain CreateDomain(ushort domid, int vcpus = 4, ulong maxGfn = 1UL << 36, int ramPages = 16)
+    /// <summary>Creates an HVM domain; with <paramref name="memoryMap"/>, with the RAM libxl would have populated.</summary>
+    public SimDomain CreateDomain(ushort domid, int vcpus = 4, ulong maxGfn = 1UL << 36, int ramPages = 16, Layout.GuestMemoryMap? memoryMap = null)
     {
         string? ram = Options.PersistDirectory is string dir ? SimPersistence.RamFile(dir, domid) : null;
         if (ram is not null)
@@ -47,6 +47,12 @@ internal sealed partial class SimHypervisor : IDisposable
             File.Delete(ram); // a new domain starts with zeroed RAM
         }
         var d = new SimDomain(domid, vcpus, maxGfn, ramPages, ram);
+        if (memoryMap is not null)
+        {
+            d.GuestRam.Add(0, memoryMap.LowRamEnd >> 12);
+            if (memoryMap.HighRamEnd != 0)
+                d.GuestRam.Add(1UL << 20, (memoryMap.HighRamEnd >> 12) - (1UL << 20));
+        }
         lock (_domains)
             _domains.Add(domid, d);
         Persist();

@@ -7,6 +7,8 @@ internal sealed unsafe class SimIoreqServer : IDisposable
 {
     private readonly List<(uint Type, ulong Start, ulong End)> _ranges = [];
     private readonly Lock _lock = new();
+    private int _users;
+    private volatile bool _destroyed;
 
     /// <summary>Creates server <paramref name="id"/> of <paramref name="domain"/> with one slot and port per vCPU.</summary>
     public SimIoreqServer(SimDomain domain, ushort id, SimEventChannels events)
@@ -84,9 +86,39 @@ internal sealed unsafe class SimIoreqServer : IDisposable
             return Enabled && _ranges.Any(r => r.Type == type && r.Start <= addr && addr + size - 1 <= r.End);
     }
 
+    /// <summary>Destroyed: a vCPU waiting on it gives up, as Xen completes a destroyed server's pending requests itself.</summary>
+    public bool Destroyed => _destroyed;
+
+    /// <summary>A vCPU starts using the server's page; false once it is destroyed. Pair with <see cref="Leave"/>.</summary>
+    public bool TryEnter()
+    {
+        lock (_lock)
+        {
+            if (_destroyed)
+                return false;
+            _users++;
+            return true;
+        }
+    }
+
+    /// <summary>A vCPU is done with the server's page.</summary>
+    public void Leave()
+    {
+        lock (_lock)
+            _users--;
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
+        lock (_lock)
+            _destroyed = true;
+        // Wake every waiting vCPU, then free the page only once none of them can still touch it.
+        foreach (var w in Wake)
+            w.Release();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _users) > 0)
+            spin.SpinOnce();
         Page.Dispose();
         foreach (var w in Wake)
             w.Dispose();

@@ -18,6 +18,7 @@ internal sealed record SimSnapshot(ushort NextServerId, IReadOnlyList<SimDomainS
 /// <param name="P2m">The guest-physical map.</param>
 /// <param name="Iomem">Machine frames the domain may have mapped.</param>
 /// <param name="IoreqServers">Its ioreq servers (they belong to the domain, not to the process that made them).</param>
+/// <param name="GuestRam">Guest RAM frames the toolstack populated (absent in older snapshots).</param>
 internal sealed record SimDomainSnapshot(
     ushort Domid,
     int Vcpus,
@@ -26,7 +27,8 @@ internal sealed record SimDomainSnapshot(
     IReadOnlyList<SimRamPageSnapshot> Ram,
     IReadOnlyList<SimP2mSnapshot> P2m,
     IReadOnlyList<SimRangeSnapshot> Iomem,
-    IReadOnlyList<SimIoreqServerSnapshot> IoreqServers);
+    IReadOnlyList<SimIoreqServerSnapshot> IoreqServers,
+    IReadOnlyList<SimRangeSnapshot>? GuestRam = null);
 
 /// <summary>A populated RAM page: guest frame and page index in the RAM file.</summary>
 /// <param name="Gfn">Guest frame.</param>

@@ -66,30 +66,41 @@ internal sealed class SimVcpu
     /// </summary>
     public ioreq_t Send(SimIoreqServer server, ioreq_t request)
     {
-        ref ioreq_t slot = ref server.Slot(Index);
-        if ((Volatile.Read(ref slot.bits) & IoreqConstants.IOREQ_STATE_MASK) != IoreqConstants.STATE_IOREQ_NONE)
-            throw new InvalidOperationException($"vCPU {Index}: slot busy");
-        uint port = server.Ports[Index];
-        slot.addr = request.addr;
-        slot.data = request.data;
-        slot.count = request.count;
-        slot.size = request.size;
-        slot.type = request.type;
-        slot.vp_eport = port;
-        // Release: the request is visible before READY is.
-        Volatile.Write(ref slot.bits, (byte)((request.bits & ~IoreqConstants.IOREQ_STATE_MASK) | IoreqConstants.STATE_IOREQ_READY));
-        _hv.Events.NotifyFromXen(Domain.Domid, port);
-
-        var deadline = DateTime.UtcNow + Timeout;
-        while ((Volatile.Read(ref slot.bits) & IoreqConstants.IOREQ_STATE_MASK) != IoreqConstants.STATE_IORESP_READY)
+        if (!server.TryEnter())
+            throw new InvalidOperationException($"vCPU {Index}: ioreq server {server.Id} was destroyed");
+        try
         {
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-                throw new TimeoutException($"vCPU {Index}: device model did not answer the ioreq at 0x{request.addr:x}");
-            server.Wake[Index].Wait(left);
+            ref ioreq_t slot = ref server.Slot(Index);
+            if ((Volatile.Read(ref slot.bits) & IoreqConstants.IOREQ_STATE_MASK) != IoreqConstants.STATE_IOREQ_NONE)
+                throw new InvalidOperationException($"vCPU {Index}: slot busy");
+            uint port = server.Ports[Index];
+            slot.addr = request.addr;
+            slot.data = request.data;
+            slot.count = request.count;
+            slot.size = request.size;
+            slot.type = request.type;
+            slot.vp_eport = port;
+            // Release: the request is visible before READY is.
+            Volatile.Write(ref slot.bits, (byte)((request.bits & ~IoreqConstants.IOREQ_STATE_MASK) | IoreqConstants.STATE_IOREQ_READY));
+            _hv.Events.NotifyFromXen(Domain.Domid, port);
+
+            var deadline = DateTime.UtcNow + Timeout;
+            while ((Volatile.Read(ref slot.bits) & IoreqConstants.IOREQ_STATE_MASK) != IoreqConstants.STATE_IORESP_READY)
+            {
+                if (server.Destroyed)
+                    throw new InvalidOperationException($"vCPU {Index}: ioreq server {server.Id} was destroyed while the vCPU waited at 0x{request.addr:x}");
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                    throw new TimeoutException($"vCPU {Index}: device model did not answer the ioreq at 0x{request.addr:x}");
+                server.Wake[Index].Wait(left);
+            }
+            ioreq_t answer = slot;
+            Volatile.Write(ref slot.bits, (byte)(answer.bits & ~IoreqConstants.IOREQ_STATE_MASK));
+            return answer;
         }
-        ioreq_t answer = slot;
-        Volatile.Write(ref slot.bits, (byte)(answer.bits & ~IoreqConstants.IOREQ_STATE_MASK));
-        return answer;
+        finally
+        {
+            server.Leave();
+        }
     }
 }

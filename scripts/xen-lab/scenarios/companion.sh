@@ -173,6 +173,10 @@ layout_devices cmp-tables/layout.json >cmp-layout.txt; cat cmp-layout.txt
 read -r _ a_gpa a_size <<<"$(sed -n 1p cmp-layout.txt)"
 read -r _ b_gpa b_size <<<"$(sed -n 2p cmp-layout.txt)"
 read -r _ c_gpa c_size <<<"$(sed -n 3p cmp-layout.txt)"
+# c's labels: a new guest's go under the labels root, keyed by serial (the only non-null label of the layout)
+c_label="$(grep -o '"label": *"[^"]*"' cmp-tables/layout.json | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/')"
+echo "cmp: c's label file: $c_label"
+rm -f "$c_label" "$c_label.journal" "$c_label.lock" "$c_label.new" # an earlier lab run's
 
 # guest helpers: the /dev/pmemX and region of the region at GPA $1
 cat >guest-lib.sh <<'G'
@@ -231,7 +235,7 @@ if create_guest cmp cmp1.cfg; then
   ns_uuid="$(sed -n 's/.*LAB-GUEST-NS "uuid":"\([^"]*\)".*/\1/p' <<<"$c" | head -n 1)"
   lab_check "cmp: ndctl create-namespace through our DSM (uuid ${ns_uuid:-none})" test -n "$ns_uuid"
   guest_md5="$(sed -n 's/.*LAB-GUEST-LABELS md5=\([0-9a-f]*\).*/\1/p' <<<"$c" | head -n 1)"
-  lab_check "cmp: ndctl read-labels equals the label file on dom0" test "$guest_md5" = "$(md5sum <$P/c.img.label | cut -d' ' -f1)"
+  lab_check "cmp: ndctl read-labels equals the label file on dom0" test "$guest_md5" = "$(md5sum <"$c_label" | cut -d' ' -f1)"
   lab_check "cmp: guest script exited 0" test "$(lab_guest_exit cmp)" = 0
   lab_check "cmp: the companion logged no failure" clean_log cmp
   mv "$LAB_OUT/guest-cmp.console" "$LAB_OUT/guest-cmp1.console"

@@ -42,7 +42,7 @@ public class ConfigAndLayoutTests
                          "backend=/dev/dax0.1, unarmed=1, node=1", ]
             vnvdimm_base = 0x4000000000
             dsm_mailbox = 0xfe001000 ; dsm_port = "0x0A20"
-            event_irq = 9
+            event_irq = "none"
             """);
         Assert.Equal(2, c.Devices.Count);
         Assert.Equal("/srv/pmem/vm1.img", c.Devices[0].Backend);
@@ -52,7 +52,7 @@ public class ConfigAndLayoutTests
         Assert.Equal(0x4000000000UL, c.WindowBase);
         Assert.Equal(0xFE001000UL, c.MailboxGpa);
         Assert.Equal((ushort)0x0A20, c.DoorbellPort);
-        Assert.Equal(9u, c.EventIrq);
+        Assert.Null(c.EventIrq);
     }
 
     [Fact]
@@ -85,11 +85,12 @@ public class ConfigAndLayoutTests
     }
 
     [Fact]
-    public void LabelDefaultsNextToFilesAndUnderVarLibForDevices()
+    public void LabelsDefaultToTheLabelsRootKeyedBySerial()
     {
-        var l = Plan("vnvdimms = [ 'backend=/srv/vm1.img, size=2M', 'backend=/dev/dax0.1, size=2M', 'backend=/x, size=2M, label_size=0', 'backend=/y, size=2M, label=/l/y.lbl' ]");
-        Assert.Equal("/srv/vm1.img.label", l.Devices[0].LabelFile);
-        Assert.Equal("/var/lib/xen-vnvdimm/labels/dax0.1.label", l.Devices[1].LabelFile);
+        // No label file exists at any old default location of these backends, so all are new guests.
+        var l = Plan("vnvdimms = [ 'backend=/srv/vm1.img, size=2M, serial=0x1234', 'backend=/dev/dax0.1, size=2M, serial=0xabcdef01', 'backend=/x, size=2M, label_size=0', 'backend=/y, size=2M, label=/l/y.lbl' ]");
+        Assert.Equal("/var/lib/xen-vnvdimm/labels/00001234.label", l.Devices[0].LabelFile);
+        Assert.Equal("/var/lib/xen-vnvdimm/labels/abcdef01.label", l.Devices[1].LabelFile);
         Assert.Null(l.Devices[2].LabelFile);
         Assert.Equal("/l/y.lbl", l.Devices[3].LabelFile);
     }

@@ -37,6 +37,13 @@ public class EncodingTests
         Assert.Equal(0, domctl.IomemPermission(Dom, 0x100000, 0x20000, allow: false));
         Take("iomem_permission_deny", privDev);
 
+        Span<ulong> frames = [0x140000, 0x140001, 0x140002];
+        Assert.Equal(0, domctl.GetPageFrameInfo(Dom, frames));
+        Take("getpageframeinfo3", privDev);
+        Assert.All(frames.ToArray(), f => Assert.Equal((ulong)DomctlConstants.XEN_DOMCTL_PFINFO_XTAB, f)); // nothing there
+        Assert.True(mem.MaximumGpfn(Dom) >= 0);
+        Take("maximum_gpfn", privDev);
+
         Assert.Equal(0, mem.PopulatePmemMap(MemoryConstants.XENMEM_populate_pmem_map_series, Dom, 0x100000, 0x400000, 0x40000, MemoryConstants.XEN_PMEM_TYPE_DATA));
         Take("populate_pmem_map", privDev);
         Assert.Equal(3, mem.DecreaseReservation(Dom, [0x400000, 0x400200, 0x400400], 9));

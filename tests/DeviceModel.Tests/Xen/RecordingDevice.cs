@@ -22,6 +22,10 @@ internal sealed unsafe class RecordingDevice(IXenDevice inner) : IXenDevice
     private static readonly int s_mbErr = CReference.Offset("privcmd_mmapbatch_v2", "err");
     private static readonly int s_resvStart = CReference.Offset("xen_memory_reservation", "extent_start");
     private static readonly int s_resvNr = CReference.Offset("xen_memory_reservation", "nr_extents");
+    private static readonly int s_domctlCmd = CReference.Offset("xen_domctl", "cmd");
+    private static readonly int s_domctlU = CReference.Offset("xen_domctl", "u");
+    private static readonly int s_pfiNum = CReference.Offset("xen_domctl_getpageframeinfo3", "num");
+    private static readonly int s_pfiArray = CReference.Offset("xen_domctl_getpageframeinfo3", "array");
 
     public List<Recorded> Records { get; } = [];
 
@@ -44,13 +48,21 @@ internal sealed unsafe class RecordingDevice(IXenDevice inner) : IXenDevice
             ulong* a = (ulong*)(arg + s_hcArg);
             if (op == XenConstants.__HYPERVISOR_domctl)
             {
-                nested.Add(new Span<byte>((void*)a[0], 144).ToArray());
+                byte* d = (byte*)a[0];
+                nested.Add(new Span<byte>(d, 144).ToArray());
                 Zero(main, s_hcArg, 8);
+                if (*(uint*)(d + s_domctlCmd) == DomctlConstants.XEN_DOMCTL_getpageframeinfo3)
+                {
+                    ulong n = *(ulong*)(d + s_domctlU + s_pfiNum);
+                    nested.Add(new Span<byte>((void*)*(ulong*)(d + s_domctlU + s_pfiArray), (int)n * 8).ToArray());
+                    Zero(nested[0], s_domctlU + s_pfiArray, 8);
+                }
             }
             else if (op == XenConstants.__HYPERVISOR_memory_op)
             {
                 byte* p = (byte*)a[1];
-                nested.Add(new Span<byte>(p, 32).ToArray());
+                // The argument struct: xen_memory_domain for maximum_gpfn, 32 bytes for the others.
+                nested.Add(new Span<byte>(p, (a[0] & 63) == MemoryConstants.XENMEM_maximum_gpfn ? 2 : 32).ToArray());
                 Zero(main, s_hcArg + 8, 8);
                 if ((a[0] & 63) is MemoryConstants.XENMEM_decrease_reservation or MemoryConstants.XENMEM_populate_physmap)
                 {

@@ -49,7 +49,9 @@ public class QemuPlatformLabelTests
         GuestRunner.RequireTools();
         using var d = new TempDir();
         string a = d.Sparse("a.img", 256 << 20), b = d.Sparse("b.img", 256 << 20);
-        File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}', 'backend={b}, label_size=256K' ]\n");
+        File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}, serial=0x1a0001', 'backend={b}, label_size=256K, serial=0x1a0002' ]\n");
+        // A new guest: its labels go under the labels root, keyed by serial.
+        string la = Path.Combine(SimState.LabelDirectory, "001a0001.label"), lb = Path.Combine(SimState.LabelDirectory, "001a0002.label");
 
         var first = Run(d, "first.sh", FirstBoot + "\n" + Report);
         Assert.Contains("DAXMOUNT ok", first);
@@ -57,14 +59,15 @@ public class QemuPlatformLabelTests
         // sysfs names the modes by their old names: fsdax is "memory", devdax is "dax".
         Assert.Contains(ns1, n => n.Mode == "memory");
         Assert.Contains(ns1, n => n.Mode == "dax");
-        CheckLabelsMatchHost(first, a + ".label", b + ".label");
+        CheckLabelsMatchHost(first, la, lb);
+        Assert.False(File.Exists(a + ".label"));
 
         var second = Run(d, "second.sh", SecondBoot + "\n" + Report);
         var ns2 = Namespaces(second);
         Assert.Equal(ns1.OrderBy(n => n.Uuid), ns2.OrderBy(n => n.Uuid));
         string fsdaxUuid = ns1.Single(n => n.Mode == "memory").Uuid;
         Assert.Contains($"FILE persistent hello {fsdaxUuid}", second);
-        CheckLabelsMatchHost(second, a + ".label", b + ".label");
+        CheckLabelsMatchHost(second, la, lb);
     }
 
     private static string Run(TempDir d, string name, string script)

@@ -1,6 +1,7 @@
 using XenVnvdimm.DeviceModel.Lifecycle;
 using XenVnvdimm.DeviceModel.Xen.Abi;
 using XenVnvdimm.DeviceModel.Xen.Sim;
+using XenVnvdimm.XenStore;
 using XenVnvdimm.XenStore.Client;
 using static XenVnvdimm.Tests.Integration.CompanionProcess;
 using P = XenVnvdimm.Acpi.Ssdt.MailboxProtocol;
@@ -52,6 +53,10 @@ public class SimReattachTests
         Assert.Equal("error", await xs.ReadStringAsync($"{b}/state"));
         Assert.Contains("slot 0 size is 8388608", await xs.ReadStringAsync($"{b}/error"));
 
+        // While no companion runs, the command node is opened to the guest: the re-attached companion
+        // leaves it as it is (no silent repair) and refuses every command on it.
+        await xs.SetPermissionsAsync($"{b}/command", XenStorePermissions.Parse($"n0 b{domid}"));
+
         // The same config: re-attached without a single mapping hypercall.
         using var second = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
         var n = second.Sim.Counters;
@@ -66,6 +71,16 @@ public class SimReattachTests
         var server = Assert.Single(second.Domain.IoreqServers);
         Assert.NotEqual(deadServer, server.Key);
 
+        string e = d.Filled("e.img", 8 << 20);
+        Assert.Equal($"n0 b{domid}", (await xs.GetPermissionsAsync($"{b}/command")).ToString());
+        await xs.WriteAsync($"{b}/command", $"open1 add backend={e}, label_size=0");
+        string? refusal = null;
+        await WaitFor(() => (refusal = xs.TryReadStringAsync($"{b}/result/open1").GetAwaiter().GetResult()) is not null, "the refusal");
+        Assert.Equal($"error: refusing to act: the command node is readable and writable by domain {domid} (permission 'b{domid}' in 'n0 b{domid}'); it must be dom0-only ('n0')", refusal);
+        Assert.Equal(dead.P2m, [.. second.Domain.P2m.Ranges.Select(r => new SimP2mSnapshot(r.Start, r.Count, r.Value.Mfn, r.Value.Type, r.Value.Cache))]);
+        Assert.False(await xs.ExistsAsync($"{b}/devices/2"));
+        await xs.SetPermissionsAsync($"{b}/command", XenStorePermissions.Dom0Only);
+
         // Serving again: the FIT through the doorbell is that of a config listing both devices.
         File.WriteAllText(d.File("both.cfg"), $"vnvdimms = [ 'backend={a}', 'backend={c}, label_size=0' ]\n");
         var tables = ProcessRunner.XenVnvdimm("tables", "--config", d.File("both.cfg"), "--out", d.File("t"), "--platform", "xen");
@@ -79,8 +94,8 @@ public class SimReattachTests
         Assert.Equal(c, await xs.ReadStringAsync($"{b}/devices/1/backend"));
         Assert.Equal(Environment.ProcessId, CompanionRecord.TryParse(ReadShared(SimState.StateFile(domid)))!.Pid);
 
-        // The frames it took over are its own now: a clean stop removes them.
-        await second.StopAndAssertNothingLeftAsync(xs);
+        // The frames it took over are its own now: when the domain is released, record, nodes and domain all go.
+        await second.ReleaseAndAssertNothingLeftAsync(xs);
     }
 
     [Fact]

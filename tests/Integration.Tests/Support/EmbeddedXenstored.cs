@@ -26,9 +26,16 @@ internal sealed class EmbeddedXenstored : IDisposable
         }
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills it (a test may do so early, to see a companion survive xenstored's death); idempotent.</summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
         _process.Dispose();
     }
 }

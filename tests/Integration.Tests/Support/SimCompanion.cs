@@ -1,4 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using XenVnvdimm.DeviceModel.Companion;
+using XenVnvdimm.DeviceModel.Config;
+using XenVnvdimm.DeviceModel.Layout;
 using XenVnvdimm.DeviceModel.Platforms.Xen;
 using XenVnvdimm.DeviceModel.Xen.Sim;
 using XenVnvdimm.XenStore.Client;
@@ -7,21 +10,27 @@ namespace XenVnvdimm.Tests.Integration;
 
 /// <summary>
 /// <c>run --platform sim</c> inside the test process, so a test can reach what a process hides: the
-/// simulated hypervisor's p2m, counters and vCPUs (the guest's doorbell path to the FIT).
+/// simulated hypervisor's p2m, counters and vCPUs (the guest's doorbell path to the FIT). The domain is
+/// introduced to xenstored first, as xl does, so releasing it ends the companion.
 /// </summary>
 internal sealed class SimCompanion : IDisposable
 {
     private readonly CancellationTokenSource _cts;
+    private readonly string _xenstore;
 
-    private SimCompanion(XenPlatform platform, Task<int> run, CancellationTokenSource cts)
+    private SimCompanion(Companion companion, XenBackend backend, Task<int> run, CancellationTokenSource cts, string xenstore)
     {
         _cts = cts;
-        Platform = platform;
+        _xenstore = xenstore;
+        Companion = companion;
+        Backend = backend;
         Run = run;
-        Sim = platform.Simulator!;
+        Sim = backend.Simulator!;
     }
 
-    public XenPlatform Platform { get; }
+    public Companion Companion { get; }
+
+    public XenBackend Backend { get; }
 
     public Task<int> Run { get; }
 
@@ -31,34 +40,53 @@ internal sealed class SimCompanion : IDisposable
 
     public required SimMailbox Mailbox { get; init; }
 
+    /// <summary>A companion (not started) for <paramref name="config"/> on the simulator, as <c>run --platform sim</c> builds it.</summary>
+    public static (Companion Companion, XenBackend Backend) Create(string config, ushort domid, string xenstoreSocket)
+    {
+        var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, NullLogger.Instance), labels: SimState.Labels);
+        var backend = new XenBackend(new XenBackendOptions(domid, Simulated: true, SimState.Directory, 0x100000000), NullLoggerFactory.Instance);
+        var companion = new Companion(new CompanionOptions(domid, SimState.Directory, xenstoreSocket, 0x100000000, SimState.Labels), layout, backend, NullLoggerFactory.Instance);
+        return (companion, backend);
+    }
+
     /// <summary>Starts the companion and waits until it serves; a failed start-up is rethrown.</summary>
     public static async Task<SimCompanion> StartAsync(string config, ushort domid, string xenstoreSocket)
     {
-        var platform = new XenPlatform(new XenRunOptions(config, domid, 0x100000000, Simulated: true, XenStorePath: xenstoreSocket), NullLoggerFactory.Instance);
+        await using (var admin = await XenStoreClient.ConnectAsync(xenstoreSocket))
+        {
+            if (!await admin.IsDomainIntroducedAsync(domid))
+                await admin.ControlAsync("introduce", [domid.ToString()]);
+        }
+        var (companion, backend) = Create(config, domid, xenstoreSocket);
         // Bounded, so a companion that never stops cannot hang the test run.
         var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        var run = platform.RunAsync(cts.Token);
-        await Task.WhenAny(platform.Running.Task, run);
+        var run = companion.RunAsync(cts.Token);
+        await Task.WhenAny(companion.Running.Task, run);
         if (run.IsCompleted)
             await run; // surfaces the start-up failure
-        await platform.Running.Task;
-        var domain = platform.Simulator!.Domain(domid) ?? throw new InvalidOperationException($"no simulated dom{domid}");
-        return new SimCompanion(platform, run, cts) { Domain = domain, Mailbox = new SimMailbox(platform.Simulator, domain) };
+        await companion.Running.Task;
+        var domain = backend.Simulator!.Domain(domid) ?? throw new InvalidOperationException($"no simulated dom{domid}");
+        return new SimCompanion(companion, backend, run, cts, xenstoreSocket) { Domain = domain, Mailbox = new SimMailbox(backend.Simulator, domain) };
     }
 
-    /// <summary>Stops it as SIGTERM does and returns its exit status.</summary>
+    /// <summary>Stops it as SIGTERM does (the guest keeps its pmem) and returns its exit status.</summary>
     public async Task<int> StopAsync()
     {
         _cts.Cancel();
         return await Run;
     }
 
-    /// <summary>Stops it as SIGTERM does and asserts a clean exit that left nothing behind: not in the domain, not in xenstore, no state file.</summary>
-    public async Task StopAndAssertNothingLeftAsync(XenStoreClient xs)
+    /// <summary>
+    /// Releases the domain as xl's destroy does (@releaseDomain) and asserts a clean exit that left nothing
+    /// behind: no domain in the simulator, no state file, no companion nodes in xenstore.
+    /// </summary>
+    public async Task ReleaseAndAssertNothingLeftAsync(XenStoreClient xs)
     {
-        Assert.Equal(0, await StopAsync());
-        SimState.AssertCompanionLeftNothing(Domain.Domid);
-        Assert.False(await xs.ExistsAsync($"/local/domain/0/device-model/{Domain.Domid}/vnvdimm"));
+        ushort domid = Domain.Domid;
+        await xs.ControlAsync("release", [domid.ToString()]);
+        Assert.Equal(0, await Run.WaitAsync(TimeSpan.FromSeconds(60)));
+        SimState.AssertDomainGoneAndNothingLeft(domid);
+        Assert.False(await xs.ExistsAsync($"/local/domain/0/device-model/{domid}/vnvdimm"));
     }
 
     public void Dispose() => _cts.Dispose();

@@ -8,6 +8,12 @@ internal static class SimState
     /// <summary>The private state directory every companion of this test run uses (see <see cref="TestEnvironment"/>).</summary>
     public static string Directory => Environment.GetEnvironmentVariable("XEN_VNVDIMM_STATE_DIR")!;
 
+    /// <summary>The private labels root of this test run (see <see cref="TestEnvironment"/>).</summary>
+    public static string LabelDirectory => Environment.GetEnvironmentVariable("XEN_VNVDIMM_LABEL_DIR")!;
+
+    /// <summary>The labels root as an in-process companion is given it.</summary>
+    public static XenVnvdimm.DeviceModel.Labels.LabelLocation Labels => new(LabelDirectory);
+
     /// <summary>The companion state file of <paramref name="domid"/>.</summary>
     public static string StateFile(ushort domid) => Path.Combine(Directory, $"{domid}.state");
 
@@ -31,5 +37,13 @@ internal static class SimState
         Assert.Empty(left.Ram);
         Assert.Empty(left.IoreqServers);
         Assert.False(File.Exists(StateFile(domid)));
+    }
+
+    /// <summary>Asserts the released domain is gone from the simulator and its companion left no state file.</summary>
+    public static void AssertDomainGoneAndNothingLeft(ushort domid)
+    {
+        var hv = Hypervisor(domid);
+        Assert.True(hv is null || hv.Domains.All(d => d.Domid != domid), $"dom{domid} is still in the simulator after its release");
+        Assert.False(File.Exists(StateFile(domid)), $"{StateFile(domid)} is left after the domain was released");
     }
 }

@@ -48,17 +48,18 @@ public class TablesOutputTests
     public void ConfiguredMailboxAndDoorbellReachLayoutJsonAndTheSsdt()
     {
         using var d = new TempDir();
-        string config = $"dsm_mailbox = \"0xFD000000\"\ndsm_port = \"0x0B10\"\nvnvdimms = [ 'backend={d.Sparse("m.img", 64 << 20)}, label_size=0' ]\n";
+        // 0xFE800000: clear of hvmloader's reserved areas (0xFD000000 lies in its dynamic one).
+        string config = $"dsm_mailbox = \"0xFE800000\"\ndsm_port = \"0x0B10\"\nvnvdimms = [ 'backend={d.Sparse("m.img", 64 << 20)}, label_size=0' ]\n";
         string outDir = TableConfigs.Build(d, config, "xen");
         var layout = TableConfigs.Layout(outDir);
-        Assert.Equal("0xfd000000", layout.GetProperty("mailbox_gpa").GetString());
+        Assert.Equal("0xfe800000", layout.GetProperty("mailbox_gpa").GetString());
         Assert.Equal(0x0B10, layout.GetProperty("doorbell_port").GetInt32());
         var dev = Assert.Single(layout.GetProperty("devices").EnumerateArray());
         Assert.Equal(0, dev.GetProperty("label_size").GetInt32());
         Assert.Equal(1u, dev.GetProperty("handle").GetUInt32());
 
         string ssdt = Disassemble(outDir);
-        Assert.Contains("OperationRegion (XVMB, SystemMemory, 0xFD000000, 0x1000)", ssdt, StringComparison.Ordinal);
+        Assert.Contains("OperationRegion (XVMB, SystemMemory, 0xFE800000, 0x1000)", ssdt, StringComparison.Ordinal);
         Assert.Contains("OperationRegion (XVDB, SystemIO, 0x0B10, One)", ssdt, StringComparison.Ordinal);
     }
 

@@ -51,6 +51,12 @@ int main(void)
 #define T struct xen_domctl_memory_mapping
     BEGIN("xen_domctl_memory_mapping"); F(first_gfn); F(first_mfn); F(nr_mfns); F(add_mapping); F(padding); END();
 #undef T
+#define T struct xen_domctl_getpageframeinfo3
+    BEGIN("xen_domctl_getpageframeinfo3"); F(num); F(array); END();
+#undef T
+#define T struct xen_memory_domain
+    BEGIN("xen_memory_domain"); F(domid); END();
+#undef T
 #define T struct xen_memory_reservation
     BEGIN("xen_memory_reservation"); F(extent_start); F(nr_extents); F(extent_order); F(mem_flags); F(domid); END();
 #undef T
@@ -103,6 +109,8 @@ int main(void)
     C(IOCTL_EVTCHN_BIND_INTERDOMAIN); C(IOCTL_EVTCHN_UNBIND); C(IOCTL_EVTCHN_NOTIFY);
     C(IOCTL_EVTCHN_RESTRICT_DOMID);
     C(XEN_DOMCTL_iomem_permission); C(XEN_DOMCTL_memory_mapping); C(DPCI_ADD_MAPPING);
+    C(XEN_DOMCTL_getpageframeinfo3); C(XEN_DOMCTL_PFINFO_XTAB); C(XEN_DOMCTL_PFINFO_BROKEN);
+    C(XEN_DOMCTL_PFINFO_LTAB_MASK); C(XENMEM_maximum_gpfn);
     C(DPCI_REMOVE_MAPPING); C(XEN_DOMCTL_INTERFACE_VERSION); C(XEN_SYSCTL_INTERFACE_VERSION);
     C(XENMEM_decrease_reservation); C(XENMEM_populate_physmap); C(XENMEM_acquire_resource);
     C(XENMEM_resource_ioreq_server); C(XENMEM_resource_ioreq_server_frame_bufioreq);

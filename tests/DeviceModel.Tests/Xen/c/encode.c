@@ -56,6 +56,26 @@ int main(void)
     domctl_case("memory_mapping_remove", &d);
 
     {
+        /* Is the window populated? gfns in, XEN_DOMCTL_PFINFO_* types out (libxc's xc_get_pfn_type_batch). */
+        struct privcmd_hypercall h;
+        xen_pfn_t gfns[3] = { 0x140000, 0x140001, 0x140002 };
+        memset(&h, 0, sizeof(h));
+        h.op = __HYPERVISOR_domctl;
+        memset(&d, 0, sizeof(d));
+        d.cmd = XEN_DOMCTL_getpageframeinfo3; d.interface_version = XEN_DOMCTL_INTERFACE_VERSION; d.domain = DOM;
+        d.u.getpageframeinfo3.num = 3; /* array: a pointer */
+        begin("getpageframeinfo3", IOCTL_PRIVCMD_HYPERCALL); hex(&h, sizeof(h)); hex(&d, sizeof(d));
+        hex(gfns, sizeof(gfns)); end();
+    }
+    {
+        struct privcmd_hypercall h;
+        struct xen_memory_domain m;
+        memset(&h, 0, sizeof(h)); memset(&m, 0, sizeof(m));
+        h.op = __HYPERVISOR_memory_op; h.arg[0] = XENMEM_maximum_gpfn; /* arg[1] = &m */
+        m.domid = DOM;
+        begin("maximum_gpfn", IOCTL_PRIVCMD_HYPERCALL); hex(&h, sizeof(h)); hex(&m, sizeof(m)); end();
+    }
+    {
         struct privcmd_hypercall h;
         struct xen_pmem_map m;
         memset(&h, 0, sizeof(h)); memset(&m, 0, sizeof(m));
