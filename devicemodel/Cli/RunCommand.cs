@@ -16,6 +16,8 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// <c>xen-vnvdimm run --platform qemu --config FILE [--domid N] [--guest-script S] [--console-log F]</c>:
 /// runs a guest with its vNVDIMMs and serves its DSM calls until it exits; exits with the
 /// guest's status. With --domid it publishes its state in xenstore and takes hot-add commands.
+/// <c>--layout DIR</c> (what the device-model wrapper passes) starts from the record <c>xen-vnvdimm tables</c>
+/// wrote in DIR, refusing it when the config changed since; --config then defaults to the config the record names.
 /// This is the edge: the environment is read here and nowhere below.
 /// </summary>
 internal static class RunCommand
@@ -26,7 +28,16 @@ internal static class RunCommand
         HelpName = "xen|sim|qemu",
         Required = true,
     }.OneOf("xen", "sim", "qemu");
-    private static readonly Option<string> s_config = new("--config") { Description = "the guest's config (xl syntax)", HelpName = "FILE", Required = true };
+    private static readonly Option<string?> s_config = new("--config")
+    {
+        Description = "the guest's config (xl syntax); required unless --layout names a record, whose config it then defaults to",
+        HelpName = "FILE",
+    };
+    private static readonly Option<string?> s_layout = new("--layout")
+    {
+        Description = "start from the layout record `tables` wrote in DIR (what the device-model wrapper passes); refused when the config changed since",
+        HelpName = "DIR",
+    };
     private static readonly Option<string?> s_domid = new("--domid")
     {
         Description = "the guest's domain id (required for xen and sim; for qemu: publish state in xenstore and take hot-adds)",
@@ -68,7 +79,7 @@ internal static class RunCommand
         var command = new Command("run",
             "serve a guest's vNVDIMMs until the domain is released or SIGTERM/SIGINT (xen, sim), or boot a QEMU guest and serve it until it exits (qemu)")
         {
-            s_platform, s_config, s_domid, s_spaBase, s_restrict, s_script, s_consoleLog, s_runDir, s_timeout, LabelDirectoryOption.Option, ClaimsDirectoryOption.Option,
+            s_platform, s_config, s_layout, s_domid, s_spaBase, s_restrict, s_script, s_consoleLog, s_runDir, s_timeout, LabelDirectoryOption.Option, ClaimsDirectoryOption.Option,
         };
         // A daemon: start, devices, hot-adds and stop are worth a line each by default.
         command.SetMain(Run, LogLevel.Information);
@@ -78,7 +89,8 @@ internal static class RunCommand
     private static int Run(ParseResult args, ILoggerFactory logging)
     {
         string platform = args.GetValue(s_platform)!;
-        string config = args.GetValue(s_config)!;
+        string? configOption = args.GetValue(s_config);
+        string? layoutDir = args.GetValue(s_layout);
         string? script = args.GetValue(s_script);
         string? log = args.GetValue(s_consoleLog);
         string? dir = args.GetValue(s_runDir);
@@ -87,6 +99,10 @@ internal static class RunCommand
         string? spaBase = args.GetValue(s_spaBase);
         bool restrict = args.GetValue(s_restrict);
         var labels = LabelDirectoryOption.Read(args, logging);
+        string config = layoutDir is null
+            ? configOption ?? throw new UserErrorException("missing required option --config (or --layout DIR)")
+            : Tables.LayoutRecord.Verify(layoutDir, configOption, platform == "qemu" ? GuestPlatform.Qemu : GuestPlatform.Xen,
+                logging.CreateLogger("run"), labels).ConfigPath;
         string stateDir = ClaimsDirectoryOption.StateDirectory;
         string claimsDir = ClaimsDirectoryOption.Read(args);
         string? xenstore = XenStore.Client.XenStoreEndpoint.Resolve(Environment.GetEnvironmentVariable(XenStore.Client.XenStoreEndpoint.EnvironmentVariable), File.Exists);

@@ -62,8 +62,12 @@ public sealed record VnvdimmConfig(
         _ => (4UL << 30, 0x3F000000, 0x0A18, 5),
     };
 
-    /// <summary>Reads the vNVDIMM settings from an xl.cfg-style file.</summary>
-    public static VnvdimmConfig Load(string path, GuestPlatform platform, ILogger logger)
+    /// <summary>Reads the vNVDIMM settings from an xl config file.</summary>
+    public static VnvdimmConfig Load(string path, GuestPlatform platform, ILogger logger) =>
+        FromFile(ReadFile(path), platform, logger);
+
+    /// <summary>Reads and parses an xl config file.</summary>
+    public static XlConfigFile ReadFile(string path)
     {
         string text;
         try
@@ -74,7 +78,7 @@ public sealed record VnvdimmConfig(
         {
             throw new UserErrorException($"cannot read config '{path}': {e.Message}");
         }
-        return FromFile(XlConfigFile.Parse(text, path), platform, logger);
+        return XlConfigFile.Parse(text, path);
     }
 
     /// <summary>Builds the configuration from parsed settings.</summary>
@@ -94,11 +98,15 @@ public sealed record VnvdimmConfig(
         {
             switch (key)
             {
+                // libxl never runs a device_model_override in dom0 for a stubdomain guest, so
+                // nothing would start the companion that maps the guest's pmem.
+                case "device_model_stubdomain_override" when value.Scalar is not null and not "0":
+                    throw new UserErrorException($"device_model_stubdomain_override (line {value.Line}): vNVDIMMs need the device model in dom0; stubdomain device models are not supported");
                 case "vnvdimms":
-                    if (value.List is null)
-                        throw new UserErrorException($"vnvdimms (line {value.Line}) must be a list of strings");
-                    for (int i = 0; i < value.List.Count; i++)
-                        devices.Add(VnvdimmDeviceSpec.Parse(value.List[i], $"vnvdimms[{i}]"));
+                    var entries = value.StringList(key)
+                        ?? throw new UserErrorException($"vnvdimms (line {value.Line}) must be a list of strings");
+                    for (int i = 0; i < entries.Count; i++)
+                        devices.Add(VnvdimmDeviceSpec.Parse(entries[i], $"vnvdimms[{i}]"));
                     break;
                 case "vnvdimm_base": windowBase = Scalar(key, value); break;
                 case "dsm_mailbox": mailbox = Scalar(key, value); break;
@@ -188,5 +196,8 @@ public sealed record VnvdimmConfig(
     private static ulong Scalar(string key, XlValue value) =>
         value.Scalar is null
             ? throw new UserErrorException($"{key} (line {value.Line}) must be a single value, not a list")
-            : SizeParser.Parse(value.Scalar, key);
+            : value.Appended
+                // As libxlutil's xlu_cfg_get_long: a number cannot be built with +=.
+                ? throw new UserErrorException($"{key} (line {value.Line}) is a number; xl does not allow += with numbers")
+                : SizeParser.Parse(value.Scalar, key);
 }

@@ -1,11 +1,12 @@
-using System.Text;
-
 namespace XenVnvdimm.DeviceModel.Config;
 
 /// <summary>
-/// Reads an xl.cfg-style file (xl.cfg(5)): <c>KEY = VALUE</c> settings where a value is a
-/// quoted string, a number or a bracketed list of strings, with <c>#</c> comments and lists
-/// that may span lines. Keys this program does not use are kept and ignored by callers.
+/// Reads an xl config file exactly as Xen's libxlutil does (what <c>xl create</c> uses; its lexer
+/// libxlu_cfg_l.l and grammar libxlu_cfg_y.y): <c>KEY = VALUE</c> and <c>KEY += VALUE</c>
+/// settings ended by a newline or <c>;</c>, where a value is a quoted string, a number
+/// (<c>[0-9][0-9a-fx]*</c>: decimal or lower-case 0x hex, kept as text) or a bracketed list of
+/// values that may span lines and hold <c>#</c> comments. What libxlutil rejects is rejected
+/// here, so a config this class accepts is one xl accepts too.
 /// </summary>
 public sealed class XlConfigFile
 {
@@ -13,139 +14,99 @@ public sealed class XlConfigFile
 
     private XlConfigFile(Dictionary<string, XlValue> values) => _values = values;
 
-    /// <summary>All settings, in file order of first appearance (a later setting wins).</summary>
+    /// <summary>All settings, in file order of first appearance; a later setting wins, <c>+=</c> appends.</summary>
     public IReadOnlyDictionary<string, XlValue> Values => _values;
 
     /// <summary>Parses <paramref name="text"/>; <paramref name="source"/> names it in errors.</summary>
     public static XlConfigFile Parse(string text, string source)
     {
         var values = new Dictionary<string, XlValue>(StringComparer.Ordinal);
-        var r = new Reader(text, source);
+        var lexer = new XlLexer(text, source);
+        var t = lexer.Next();
         while (true)
         {
-            r.SkipSpaceAndComments(newlines: true);
-            if (r.AtEnd)
+            while (t.Kind is XlToken.Newline or XlToken.Semicolon)
+                t = lexer.Next();
+            if (t.Kind == XlToken.End)
                 break;
-            int line = r.Line;
-            string key = r.ReadIdentifier();
-            r.SkipSpaceAndComments(newlines: false);
-            r.Expect('=');
-            r.SkipSpaceAndComments(newlines: false);
-            values[key] = r.ReadValue(key, line);
-            r.SkipSpaceAndComments(newlines: false);
-            if (!r.AtEnd && r.Peek is not ('\n' or ';'))
-                throw r.Error($"unexpected '{r.Peek}' after the value of '{key}'");
-            if (!r.AtEnd)
-                r.Next();
+            if (t.Kind != XlToken.Ident)
+                throw lexer.Syntax(t, "a setting name");
+            string key = t.Text;
+            var op = lexer.Next();
+            if (op.Kind is not (XlToken.Assign or XlToken.Add))
+                throw lexer.Syntax(op, "'=' or '+='");
+            t = lexer.Next();
+            var value = ReadValue(lexer, key, ref t);
+            Store(values, key, value, op.Kind == XlToken.Add, lexer, op);
+            // The last setting of a file needs no newline (grammar: file: stmts assignment).
+            if (t.Kind is not (XlToken.Newline or XlToken.Semicolon or XlToken.End))
+                throw lexer.Syntax(t, "a newline or ';'");
         }
         return new XlConfigFile(values);
     }
 
-    private sealed class Reader(string text, string source)
+    // value: STRING | NUMBER | '[' nlok valuelist ']'; on return t is the token after the value.
+    private static XlValue ReadValue(XlLexer lexer, string key, ref XlTokenValue t)
     {
-        private int _pos;
-
-        public int Line { get; private set; } = 1;
-        public bool AtEnd => _pos >= text.Length;
-        public char Peek => text[_pos];
-
-        public char Next()
+        int line = t.Line;
+        if (t.Kind is XlToken.String or XlToken.Number)
         {
-            char c = text[_pos++];
-            if (c == '\n')
-                Line++;
-            return c;
+            var scalar = new XlValue(t.Text, null, line, false);
+            t = lexer.Next();
+            return scalar;
         }
-
-        public UserErrorException Error(string message) => new($"{source}:{Line}: {message}");
-
-        public void SkipSpaceAndComments(bool newlines)
+        if (t.Kind != XlToken.Open)
+            throw lexer.Syntax(t, "a quoted string, a number or '['");
+        var items = new List<XlValue>();
+        t = SkipNewlines(lexer, lexer.Next());
+        while (t.Kind != XlToken.Close)
         {
-            while (!AtEnd)
-            {
-                char c = Peek;
-                if (c == '#')
-                    while (!AtEnd && Peek != '\n') Next();
-                else if (c is ' ' or '\t' or '\r' || (newlines && c is '\n' or ';'))
-                    Next();
-                else
-                    break;
-            }
+            if (t.Kind == XlToken.End)
+                throw lexer.Error(line, $"unterminated list for '{key}'");
+            items.Add(ReadValue(lexer, key, ref t));
+            t = SkipNewlines(lexer, t);
+            if (t.Kind == XlToken.Close)
+                break;
+            if (t.Kind == XlToken.End)
+                throw lexer.Error(line, $"unterminated list for '{key}'");
+            if (t.Kind != XlToken.Comma)
+                throw lexer.Syntax(t, "',' or ']'");
+            t = SkipNewlines(lexer, lexer.Next());
         }
+        t = lexer.Next();
+        return new XlValue(null, items, line, false);
+    }
 
-        public void Expect(char c)
-        {
-            if (AtEnd || Peek != c)
-                throw Error($"expected '{c}'");
-            Next();
-        }
+    private static XlTokenValue SkipNewlines(XlLexer lexer, XlTokenValue t)
+    {
+        while (t.Kind == XlToken.Newline)
+            t = lexer.Next();
+        return t;
+    }
 
-        public string ReadIdentifier()
+    // libxlutil's xlu__cfg_set_store: '+=' joins two strings or two lists, never a string and a list.
+    private static void Store(Dictionary<string, XlValue> values, string key, XlValue value, bool add, XlLexer lexer, XlTokenValue op)
+    {
+        if (add && values.TryGetValue(key, out var previous))
         {
-            int start = _pos;
-            while (!AtEnd && (char.IsAsciiLetterOrDigit(Peek) || Peek is '_' or '.' or '-'))
-                Next();
-            if (_pos == start)
-                throw Error($"expected a setting name, found '{Peek}'");
-            return text[start.._pos];
+            if ((previous.Scalar is null) != (value.Scalar is null))
+                throw lexer.Error(op.Line, $"'{key} +=' cannot add a list to a string or a string to a list");
+            value = value.Scalar is null
+                ? value with { Items = [.. previous.Items!, .. value.Items!] }
+                : value with { Scalar = previous.Scalar + value.Scalar };
         }
-
-        public XlValue ReadValue(string key, int line)
-        {
-            if (AtEnd)
-                throw Error($"missing value for '{key}'");
-            if (Peek == '[')
-            {
-                Next();
-                var items = new List<string>();
-                while (true)
-                {
-                    SkipSpaceAndComments(newlines: true);
-                    if (AtEnd)
-                        throw Error($"unterminated list for '{key}' (opened on line {line})");
-                    if (Peek == ']') { Next(); break; }
-                    items.Add(ReadScalar(key));
-                    SkipSpaceAndComments(newlines: true);
-                    if (!AtEnd && Peek == ',') { Next(); continue; }
-                    SkipSpaceAndComments(newlines: true);
-                    if (AtEnd || Peek != ']')
-                        throw Error($"expected ',' or ']' in the list for '{key}'");
-                }
-                return new XlValue(null, items, line);
-            }
-            return new XlValue(ReadScalar(key), null, line);
-        }
-
-        private string ReadScalar(string key)
-        {
-            if (Peek is '\'' or '"')
-            {
-                char quote = Next();
-                var sb = new StringBuilder();
-                while (true)
-                {
-                    if (AtEnd || Peek == '\n')
-                        throw Error($"unterminated string in '{key}'");
-                    char c = Next();
-                    if (c == quote)
-                        return sb.ToString();
-                    if (c == '\\' && !AtEnd)
-                        c = Next();
-                    sb.Append(c);
-                }
-            }
-            int start = _pos;
-            while (!AtEnd && (char.IsAsciiLetterOrDigit(Peek) || Peek is '_' or '.' or '-' or '+'))
-                Next();
-            if (_pos == start)
-                throw Error($"expected a value for '{key}', found '{Peek}'");
-            return text[start.._pos];
-        }
+        values[key] = value with { Appended = add };
     }
 }
 
-/// <summary>One xl.cfg value: a scalar or a list of strings.</summary>
+/// <summary>One xl config value: a scalar (string or number, as text) or a list of values.</summary>
 /// <param name="Scalar">The scalar, or null for a list.</param>
-/// <param name="List">The list items, or null for a scalar.</param>
-/// <param name="Line">Line where the setting starts.</param>
-public sealed record XlValue(string? Scalar, IReadOnlyList<string>? List, int Line);
+/// <param name="Items">The list's values, or null for a scalar.</param>
+/// <param name="Line">Line where the value starts.</param>
+/// <param name="Appended">Whether the setting was made with <c>+=</c> (libxlutil then refuses it as a number).</param>
+public sealed record XlValue(string? Scalar, IReadOnlyList<XlValue>? Items, int Line, bool Appended)
+{
+    /// <summary>The list's items as strings, or null for a scalar; a nested list is refused naming <paramref name="key"/>.</summary>
+    public IReadOnlyList<string>? StringList(string key) =>
+        Items?.Select((v, i) => v.Scalar ?? throw new UserErrorException($"{key}[{i}] (line {v.Line}) must be a string, not a list")).ToList();
+}

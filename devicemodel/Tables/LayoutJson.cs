@@ -3,15 +3,22 @@ using XenVnvdimm.DeviceModel.Layout;
 
 namespace XenVnvdimm.DeviceModel.Tables;
 
-/// <summary>Writes layout.json: what the other tools (demo, qemu platform, tests) need of a layout.</summary>
+/// <summary>
+/// Writes layout.json: what the other tools (demo, qemu platform, tests) need of a layout, and the
+/// <see cref="LayoutRecord"/> header (version, guest name, config path and settings digest).
+/// </summary>
 internal static class LayoutJson
 {
-    public static byte[] Write(GuestLayout layout)
+    public static byte[] Write(GuestLayout layout, LayoutRecord record)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
+            w.WriteNumber("version", LayoutRecord.Version);
+            if (record.Name is null) w.WriteNull("name"); else w.WriteString("name", record.Name);
+            w.WriteString("config", record.ConfigPath);
+            w.WriteString("config_digest", record.Digest);
             w.WriteString("mailbox_gpa", Hex(layout.MailboxGpa));
             w.WriteNumber("doorbell_port", layout.DoorbellPort);
             if (layout.EventIrq is uint irq)

@@ -41,8 +41,8 @@ public class ConfigAndLayoutTests
             vnvdimms = [ 'backend=/srv/pmem/vm1.img, label_size=128K',   # first
                          "backend=/dev/dax0.1, unarmed=1, node=1", ]
             vnvdimm_base = 0x4000000000
-            dsm_mailbox = 0xFE001000 ; dsm_port = 0x0A20
-            event_irq = none
+            dsm_mailbox = 0xfe001000 ; dsm_port = "0x0A20"
+            event_irq = "none"
             """);
         Assert.Equal(2, c.Devices.Count);
         Assert.Equal("/srv/pmem/vm1.img", c.Devices[0].Backend);

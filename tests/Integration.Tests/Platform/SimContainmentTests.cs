@@ -20,8 +20,8 @@ public class SimContainmentTests
     private const string Base = "/local/domain/0/device-model/{0}/vnvdimm";
 
     [Theory]
-    [InlineData("ext4", 41)]
-    [InlineData("xfs", 42)]
+    [InlineData("ext4", 141)]
+    [InlineData("xfs", 142)]
     public async Task AThousandHostileHotAddsAreEachAnsweredAndChangeNothing(string fs, ushort domid)
     {
         using var loop = new LoopFilesystem(fs, 320); // mkfs.xfs wants more than 300 MB
@@ -91,7 +91,7 @@ public class SimContainmentTests
     [Fact]
     public async Task AKilledXenstoredIsReconnectedToWhileTheGuestKeepsItsPmem()
     {
-        const ushort domid = 43;
+        const ushort domid = 143;
         using var d = new TempDir();
         string a = d.Filled("a.img", 16 << 20), c = d.Filled("c.img", 8 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");
@@ -138,7 +138,7 @@ public class SimContainmentTests
     [Fact]
     public async Task ADoorbellFaultIsPublishedAndTheDoorbellRestarted()
     {
-        const ushort domid = 44;
+        const ushort domid = 144;
         using var d = new TempDir();
         string a = d.Filled("a.img", 16 << 20);
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\n");

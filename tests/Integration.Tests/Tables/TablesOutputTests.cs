@@ -49,7 +49,7 @@ public class TablesOutputTests
     {
         using var d = new TempDir();
         // 0xFE800000: clear of hvmloader's reserved areas (0xFD000000 lies in its dynamic one).
-        string config = $"dsm_mailbox = 0xFE800000\ndsm_port = 0x0B10\nvnvdimms = [ 'backend={d.Sparse("m.img", 64 << 20)}, label_size=0' ]\n";
+        string config = $"dsm_mailbox = \"0xFE800000\"\ndsm_port = \"0x0B10\"\nvnvdimms = [ 'backend={d.Sparse("m.img", 64 << 20)}, label_size=0' ]\n";
         string outDir = TableConfigs.Build(d, config, "xen");
         var layout = TableConfigs.Layout(outDir);
         Assert.Equal("0xfe800000", layout.GetProperty("mailbox_gpa").GetString());
