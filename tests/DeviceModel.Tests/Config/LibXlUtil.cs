@@ -16,7 +16,7 @@ internal static class LibXlUtil
         if (!File.Exists("/usr/include/libxlutil.h"))
             throw new InvalidOperationException("libxlutil.h missing: install libxen-dev (scripts/setup)");
         string exe = Path.Combine(Path.GetTempPath(), $"xenvnvdimm-{Environment.ProcessId}-xlu_dump");
-        Exec("gcc", ["-std=gnu11", "-Wall", "-Werror", "-o", exe, Path.Combine(SourceDir(), "xlu_dump.c"), "-lxlutil"]);
+        Xen.CReference.Exec("gcc", ["-std=gnu11", "-Wall", "-Werror", "-o", exe, Path.Combine(SourceDir(), "xlu_dump.c"), "-lxlutil"]);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(exe);
         return exe;
     });
@@ -38,7 +38,7 @@ internal static class LibXlUtil
         File.WriteAllBytes(file, Encoding.UTF8.GetBytes(text));
         try
         {
-            var lines = Exec(s_exe.Value, [file, .. keys]).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var lines = Xen.CReference.Exec(s_exe.Value, [file, .. keys]).Split('\n', StringSplitOptions.RemoveEmptyEntries);
             if (lines[0] == "rejected")
                 return null;
             Assert.Equal("accepted", lines[0]);
@@ -58,18 +58,4 @@ internal static class LibXlUtil
         : "[" + string.Join(",", v.Items!.Select(Render)) + "]";
 
     private static string SourceDir([CallerFilePath] string self = "") => Path.Combine(Path.GetDirectoryName(self)!, "c");
-
-    private static string Exec(string file, string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{file} failed ({p.ExitCode}): {stderr.Result}");
-        return stdout;
-    }
 }

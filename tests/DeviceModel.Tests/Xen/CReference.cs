@@ -62,7 +62,8 @@ internal static class CReference
         }
     }
 
-    private static string Exec(string file, string[] args)
+    /// <summary>Runs a C reference program (or its compiler): its stdout, or a failure with its stderr.</summary>
+    internal static string Exec(string file, string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
