@@ -165,25 +165,18 @@ internal sealed unsafe class NativeFile : IDisposable
     /// Returns false when another open file description holds a conflicting lock. Needs a writable
     /// descriptor; the lock lasts until this object is disposed.
     /// </summary>
-    public bool TryLockExclusive()
-    {
-        flock fl = WholeFile(F_WRLCK);
-        if (fcntl(Fd, F_OFD_SETLK, &fl) == 0)
-            return true;
-        int e = errno;
-        if (e == EAGAIN || e == EACCES)
-            return false;
-        throw Error($"lock {Path}", e);
-    }
+    public bool TryLockExclusive() => TryLock(F_WRLCK);
 
     /// <summary>
     /// Takes a shared open-file-description lock (F_OFD_SETLK, F_RDLCK): what a read-only descriptor
     /// can hold, used for a file already immutable (it cannot be opened for writing). Returns false
     /// when another open file description holds a write lock.
     /// </summary>
-    public bool TryLockShared()
+    public bool TryLockShared() => TryLock(F_RDLCK);
+
+    private bool TryLock(int type)
     {
-        flock fl = WholeFile(F_RDLCK);
+        flock fl = WholeFile(type);
         if (fcntl(Fd, F_OFD_SETLK, &fl) == 0)
             return true;
         int e = errno;
