@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 
 namespace XenVnvdimm.DeviceModel.Config;
@@ -16,13 +16,13 @@ public static class VnvdimmSettingsDigest
         "vnvdimm_persistence", "memory", "maxmem", "mmio_hole",
     ];
 
-    /// <summary>"sha256:HEX" over each key's value as parsed (absent keys included as absent).</summary>
+    /// <summary>"xxh128:HEX" over each key's value as parsed (absent keys included as absent).</summary>
     public static string Of(XlConfigFile file)
     {
         var sb = new StringBuilder();
         foreach (string key in Keys)
             sb.Append(key).Append(' ').Append(Render(file.Values.GetValueOrDefault(key))).Append('\n');
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+        return "xxh128:" + Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
     // Strings length-prefixed so that no two different values render alike.

@@ -1,20 +1,21 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 
 namespace XenVnvdimm.DeviceModel.Labels;
 
 /// <summary>
 /// The one-record write-ahead journal of a <see cref="FileLabelStore"/>:
-/// {u64 magic "XVLJRNL1", u64 label size, u32 offset, u32 length, data[length], SHA-256 of all
+/// {u64 magic "XVLJRNL2", u64 label size, u32 offset, u32 length, data[length], XXH128 of all
 /// that}. The hash makes a torn record (a crash while it was being written) unrecognisable; a
-/// record is only ever the last write begun, so replaying an intact one is idempotent.
+/// record is only ever the last write begun, so replaying an intact one is idempotent. A
+/// non-cryptographic hash is enough against tearing and keeps the program free of libssl.
 /// </summary>
 internal static class LabelJournal
 {
-    /// <summary>"XVLJRNL1" as a little-endian u64.</summary>
-    public const ulong Magic = 0x314C4E524A4C5658;
+    /// <summary>"XVLJRNL2" as a little-endian u64 (version 1 carried SHA-256 and is ignored as torn).</summary>
+    public const ulong Magic = 0x324C4E524A4C5658;
     public const int HeaderSize = 24;
-    public const int HashSize = 32;
+    public const int HashSize = 16;
 
     /// <summary>Bytes of a record carrying <paramref name="length"/> bytes of data.</summary>
     public static int RecordSize(int length) => HeaderSize + length + HashSize;
@@ -28,7 +29,7 @@ internal static class LabelJournal
         BinaryPrimitives.WriteInt32LittleEndian(record[20..], data.Length);
         data.CopyTo(record[HeaderSize..]);
         int body = HeaderSize + data.Length;
-        SHA256.HashData(record[..body], record.Slice(body, HashSize));
+        XxHash128.Hash(record[..body], record.Slice(body, HashSize));
     }
 
     /// <summary>
@@ -49,7 +50,7 @@ internal static class LabelJournal
             return false;
         int body = HeaderSize + len;
         Span<byte> hash = stackalloc byte[HashSize];
-        SHA256.HashData(journal[..body], hash);
+        XxHash128.Hash(journal[..body], hash);
         if (!hash.SequenceEqual(journal.Slice(body, HashSize)))
             return false;
         offset = off;

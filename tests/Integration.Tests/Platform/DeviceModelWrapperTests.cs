@@ -80,7 +80,7 @@ public class DeviceModelWrapperTests
             Assert.Equal(1, record.RootElement.GetProperty("version").GetInt32());
             Assert.Equal("g1", record.RootElement.GetProperty("name").GetString());
             Assert.Equal(s.Config, record.RootElement.GetProperty("config").GetString());
-            Assert.StartsWith("sha256:", record.RootElement.GetProperty("config_digest").GetString(), StringComparison.Ordinal);
+            Assert.StartsWith("xxh128:", record.RootElement.GetProperty("config_digest").GetString(), StringComparison.Ordinal);
         }
         var decoded = ProcessRunner.Run("dotnet", [Dll, "tables", "--decode", $"{s.TablesDir}/g1/NFIT.bin"]);
         Assert.Equal(decoded.Stdout, File.ReadAllText($"{s.TablesDir}/g1/nfit.txt"));
