@@ -1,22 +1,36 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using XenVnvdimm.DeviceModel.Xen;
 using XenVnvdimm.DeviceModel.Xen.Abi;
 
 namespace XenVnvdimm.DeviceModel.Claims;
 
 /// <summary>
-/// Liveness on real Xen: XEN_DMOP_nr_vcpus on the domain. Xen answers -ESRCH once the domain is
-/// destroyed (rcu_lock_remote_domain_by_id fails), which is exactly "its p2m is gone". Chosen over
-/// XEN_DOMCTL_getdomaininfo because Xen 4.17's getdomaininfo returns the next domain at or above the
-/// domid asked for (only 4.18 made it fail for a missing one), and over xenstore's
-/// IS_DOMAIN_INTRODUCED because xenstored's view can lag the hypervisor and needs a connection the
-/// gc command does not otherwise have; the DM op is the probe the re-attach path already relies on.
+/// Liveness on real Xen: XEN_DOMCTL_getdomaininfo. A domain is gone when Xen no longer has it, or when
+/// it is dying: from domain_kill on, Xen is tearing its p2m down, and after a guest's reboot the old
+/// domain can linger as a dying zombie for a long time while its successor, under a new domid, needs
+/// the same frames. Xen 4.17 answers about the first domain at or above the domid asked for (4.18 made
+/// a missing one -ESRCH), so the domid of the answer is compared. Asked of the hypervisor, not of
+/// xenstore, whose view can lag and which the gc command has no connection to.
 /// </summary>
 internal sealed class XenDomainLiveness : IDomainLiveness
 {
-    private readonly Privcmd _privcmd;
+    private readonly Func<ushort, uint?> _domainFlags;
 
     /// <summary>Asks through <paramref name="privcmd"/> (not owned).</summary>
-    public XenDomainLiveness(Privcmd privcmd) => _privcmd = privcmd;
+    public XenDomainLiveness(Privcmd privcmd)
+        : this(domid =>
+        {
+            using var domctl = new Domctl(privcmd, NullLogger.Instance);
+            return domctl.DomainFlags(domid);
+        })
+    {
+    }
+
+    /// <summary>
+    /// Asks <paramref name="domainFlags"/>: the XEN_DOMINF_* flags of a domain, null when Xen has no
+    /// such domain; a <see cref="XenException"/> when the question could not be answered.
+    /// </summary>
+    internal XenDomainLiveness(Func<ushort, uint?> domainFlags) => _domainFlags = domainFlags;
 
     /// <summary>Asks through the host's /dev/xen/privcmd, opened for each question (claims are rare).</summary>
     public static IDomainLiveness OnHost() => new PerQuery();
@@ -26,8 +40,7 @@ internal sealed class XenDomainLiveness : IDomainLiveness
     {
         try
         {
-            new DeviceModelOps(_privcmd, domid).NrVcpus();
-            return true;
+            return _domainFlags(domid) is { } flags && (flags & DomctlConstants.XEN_DOMINF_dying) == 0;
         }
         catch (XenException e) when (e.Errno == XenConstants.XEN_ESRCH)
         {

@@ -57,6 +57,25 @@ internal sealed unsafe class Domctl : IDisposable
         return Issue(ref d);
     }
 
+    /// <summary>
+    /// XEN_DOMCTL_getdomaininfo: the XEN_DOMINF_* flags of <paramref name="domid"/>, or null when Xen
+    /// has no such domain (-ESRCH, or Xen 4.17 answering about the next domain up).
+    /// </summary>
+    /// <exception cref="XenException">Xen refused the question for another reason.</exception>
+    public uint? DomainFlags(ushort domid)
+    {
+        xen_domctl d = default;
+        d.cmd = DomctlConstants.XEN_DOMCTL_getdomaininfo;
+        d.domain = domid;
+        long rc = Issue(ref d);
+        if (rc == -XenConstants.XEN_ESRCH)
+            return null;
+        if (rc < 0)
+            throw new XenException($"XEN_DOMCTL_getdomaininfo(dom{domid})", (int)-rc);
+        ref var info = ref d.U<xen_domctl_getdomaininfo>();
+        return info.domain == domid ? info.flags : null;
+    }
+
     /// <summary>Frames per XEN_DOMCTL_getpageframeinfo3 call (Xen refuses more with -E2BIG).</summary>
     public const int MaxFrameInfoPerCall = 1024;
 

@@ -2,10 +2,11 @@
 # The Xen lab's dom0 init (PID 1). scripts/xen-lab/run puts it on the per-run lab disk
 # (/dev/vdb, mounted on /lab) as /lab/in/dom0-init.sh; the image's stub /sbin/lab-init execs it.
 # It mounts the basics, loads the Xen and nvdimm modules, mounts xenfs, starts oxenstored,
-# xenconsoled and xen-init-dom0, runs /lab/in/scenario.sh (cwd /lab/out, stdin /dev/null),
+# xenconsoled and xen-init-dom0, installs /lab/in/xen-vnvdimm.deb (the project's package) with
+# dpkg, runs /lab/in/scenario.sh (cwd /lab/out, stdin /dev/null),
 # saves logs to /lab/out/, prints "LAB-EXIT=<status>" on the console and powers off.
 # Markers on the console: LAB-DOM0-UP (init started), LAB-DOM0-READY (toolstack up),
-# LAB-SCENARIO-START, LAB-EXIT=N. Kernel command-line knob: lab.debug (set -x).
+# LAB-PACKAGE (installed), LAB-SCENARIO-START, LAB-EXIT=N. Kernel command-line knob: lab.debug (set -x).
 # Knob (run --env): LAB_XENSTORED="COMMAND" starts COMMAND instead of oxenstored.
 export PATH=/lab/in/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LANG=C.UTF-8
@@ -101,8 +102,18 @@ done
   || { cat /var/log/xen/xen-init-dom0.out; fail_early "xen-init-dom0 failed"; }
 echo "LAB-DOM0-READY uptime=$(up)"
 
-# ---- scenario -------------------------------------------------------------------------------
+# ---- the project's package, installed as an administrator would ------------------------------
 mkdir -p /lab/out
+if [ -f /lab/in/xen-vnvdimm.deb ]; then
+  t0=$(up)
+  if dpkg -i /lab/in/xen-vnvdimm.deb >/lab/out/dpkg.log 2>&1; then
+    echo "LAB-PACKAGE $(dpkg-query -W -f='${Package}=${Version}' xen-vnvdimm) installed in $(awk -v a="$t0" -v b="$(up)" 'BEGIN{printf "%.1f", b-a}') s"
+  else
+    cat /lab/out/dpkg.log; fail_early "dpkg -i xen-vnvdimm.deb failed"
+  fi
+fi
+
+# ---- scenario -------------------------------------------------------------------------------
 rc=127
 if [ -f /lab/in/scenario.sh ]; then
   echo "LAB-SCENARIO-START uptime=$(up)"

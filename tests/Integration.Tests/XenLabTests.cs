@@ -142,11 +142,23 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
             "dom0: /dev/pmem0 exists",
             "dom0: nd region at 4 GiB",
             "dom0: /dev/pmem0 has the NVDIMM's size",
+            "package: xen-vnvdimm is installed (dpkg)",
+            "package: xen-vnvdimm on PATH is /usr/sbin/xen-vnvdimm",
+            "package: the device-model wrapper is installed",
+            "package: the wrapper runs the installed program",
+            "package: dom0 has no dotnet",
+            "package: no .NET runtime anywhere in dom0",
+            "package: every library the executable needs is in dom0",
+            "package: xen-vnvdimm abi --json runs",
+            "package: xen-vnvdimm tables --help runs",
+            "package: postinst made /run/xen-vnvdimm and /var/lib/xen-vnvdimm",
             "guest ran its script",
             "guest printed its marker",
             "guest powered off",
             "guest script exited 0 (it runs on Xen HVM)");
         Assert.Contains("HVM: SVM enabled", r.Stdout); // Xen's own line (Xen prefixes a timestamp)
+        Assert.Matches(@"LAB-PACKAGE xen-vnvdimm=\S+ installed in [0-9.]+ s", r.Stdout); // dpkg -i in dom0
+        Assert.Contains("package_abi_command", r.Times.Keys);
         Assert.Contains("LAB-EXIT=0", r.Stdout);
         // the guest's serial console comes back as a file of the scenario's output directory
         var console = File.ReadAllText(_dir.File("out/guest-smoke.console"));
@@ -292,6 +304,72 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
         Assert.Matches(@"LAB-CHECK ok: work: no second memory_mapping \((\d+) adds before, \1 after\)", r.Stdout);
         Assert.Matches(@"LAB-CHECK ok: work: md5 of the guest's data equals dom0's \(([0-9a-f]{32}) / \1\)", r.Stdout);
         Assert.Contains("xl_create_to_guest_hi", r.Times.Keys);
+    }
+
+    /// <summary>
+    /// Issue 14 on real Xen (scenarios/xl-lifecycle.sh), through plain xl with the package installed
+    /// by dpkg: libxl starts the companion through the device-model wrapper at create, after the
+    /// guest's own reboot (new domain id, same data) and on restore; xl migrate is refused by the
+    /// receiving wrapper and the guest resumes where it was; xl destroy leaves nothing; a stale layout
+    /// record is refused with its reason in libxl's device-model log.
+    /// </summary>
+    [Fact]
+    public async Task XlCreateRebootSaveRestoreMigrateAndDestroyOnRealXen()
+    {
+        XenLab.RequireTools();
+        string token = Guid.NewGuid().ToString("N")[..24];
+        var r = await XenLab.RunAsync(
+            ["--scenario", XenLab.Scenario("xl-lifecycle.sh"), "--timeout", "2700", "--nvdimm-size", "512M",
+             "--out", _dir.File("out")],
+            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+        Report(r);
+
+        AssertChecksPassed(r,
+            "package: xen-vnvdimm is the installed /usr/sbin/xen-vnvdimm",
+            "package: the device-model wrapper is installed",
+            "dom0: ext4 mounted with -o dax",
+            "life: tables --config writes /var/lib/xen-vnvdimm/life and prints the config lines",
+            "life: the record, the firmware and the decoded NFIT are there",
+            "life: companion running when xl create returns",
+            "life: first boot found no marker",
+            "life: second boot saw the first boot's marker",
+            "life: second boot read the second device's data",
+            "life: second boot wrote and finished",
+            "life: guest powered off",
+            "life: the first domain's companion is gone",
+            "life: no companion left after power-off",
+            "life: the second boot's write is in a.img",
+            "life: the first boot's write is in b.img",
+            "sr: xl save while the guest writes",
+            "sr: the companion exits with the saved domain",
+            "sr: xl restore",
+            "sr: a companion runs for the restored domain",
+            "migrate: xl migrate is refused",
+            "migrate: the reason is in qemu-dm-sr--incoming.log",
+            "migrate: its companion still runs",
+            "migrate: no receiving domain is left",
+            "sr: the guest finished its loop",
+            "destroy: xl destroy",
+            "destroy: no companion left",
+            "destroy: no companion xenstore nodes",
+            "destroy: nothing under /run/xen-vnvdimm",
+            "sr: every read-back in the guest matched",
+            "sr: the guest's loop reported no bad read",
+            "stale: xl create fails",
+            "stale: the reason is in qemu-dm-life.log",
+            "stale: no domain left",
+            "base: rebooted as a new domain",
+            "base: xl save",
+            "base: xl restore",
+            "end: no companion process",
+            "end: nothing under /run/xen-vnvdimm");
+        // the checks whose text carries measured values
+        Assert.Matches(@"LAB-CHECK ok: life: second boot is a new domain \((\d+) -> (?!\1\))\d+\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: migrate: the guest resumed as the same domain \(\d+\)", r.Stdout);
+        Assert.Matches(@"LAB-CHECK ok: sr: the guest's md5 \(([0-9a-f]{32})\) equals dom0's \(\1\)", r.Stdout);
+        foreach (var t in new[] { "life_create_to_guest_pmem", "life_reboot_to_second_boot_pmem", "sr_xl_save", "sr_xl_restore",
+                     "sr_xl_migrate_refused", "base_create_to_script", "base_reboot_to_second_boot", "base_xl_save", "base_xl_restore" })
+            Assert.Contains(t, r.Times.Keys);
     }
 
     [Fact]

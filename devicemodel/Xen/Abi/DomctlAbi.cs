@@ -57,10 +57,40 @@ internal struct xen_domctl_getpageframeinfo3
     public ulong array;
 }
 
+/// <summary>
+/// struct xen_domctl_getdomaininfo (Xen 4.17): what Xen says of one domain. Before 4.18 Xen answers
+/// about the first domain at or above the domid asked for, so <c>domain</c> must be compared.
+/// </summary>
+[AbiStruct, StructLayout(LayoutKind.Sequential)]
+internal unsafe struct xen_domctl_getdomaininfo
+{
+    public ushort domain;
+    public ushort pad1;
+    public uint flags;
+    public ulong tot_pages;
+    public ulong max_pages;
+    public ulong outstanding_pages;
+    public ulong shr_pages;
+    public ulong paged_pages;
+    public ulong shared_info_frame;
+    public ulong cpu_time;
+    public uint nr_online_vcpus;
+    public uint max_vcpu_id;
+    public uint ssidref;
+    public fixed byte handle[16];
+    public uint cpupool;
+    public byte gpaddr_bits;
+    public fixed byte pad2[7];
+    /// <summary>struct xen_arch_domainconfig on x86: emulation_flags, misc_flags.</summary>
+    public fixed uint arch_config[2];
+}
+
 /// <summary>DOMCTL commands and interface versions.</summary>
 [AbiConstants]
 internal static class DomctlConstants
 {
+    public const uint XEN_DOMCTL_getdomaininfo = 5;
+    public const uint XEN_DOMINF_dying = 1U << 0;
     public const uint XEN_DOMCTL_iomem_permission = 20;
     public const uint XEN_DOMCTL_memory_mapping = 39;
     public const uint XEN_DOMCTL_getpageframeinfo3 = 61;

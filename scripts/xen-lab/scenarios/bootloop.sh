@@ -53,11 +53,14 @@ post_mortem() { # NAME DOMID TAG
 boot_one() { # INDEX VARIANT
   local i="$1" v="$2" name="b$1" t0 domid res rip="" cpid="" app="$verbose" mem=512 tag
   tag="$(printf '%02d' "$i")-$v"
-  [[ "$v" == *-nopv* ]] && app+=" xen_nopv"
+  local console="$LAB_GUEST_CONSOLE" quiet="$LAB_GUEST_QUIET"
+  # xen_nopv: no Xen console (hvc0) and no earlyprintk=xen; the guest's init needs a console, so
+  # ttyS0, quiet (every byte on the emulated UART is an ioreq round trip)
+  [[ "$v" == *-nopv* ]] && { app="xen_nopv"; console=ttyS0; quiet=quiet; }
   [[ "$v" == *-1g* ]] && mem=1024
   [[ "$v" == cmp* ]] && ((!ks_done)) && app+=" ks=1"
   rm -f "$LAB_OUT/guest-$name.console"
-  LAB_GUEST_APPEND="$app" lab_hvm_cfg "$name" /tmp/boot.initrd \
+  LAB_GUEST_APPEND="$app" LAB_GUEST_CONSOLE="$console" LAB_GUEST_QUIET="$quiet" lab_hvm_cfg "$name" /tmp/boot.initrd \
     | sed -e 's/^on_reboot = .*/on_reboot = "preserve"/' -e 's/^on_crash = .*/on_crash = "preserve"/' \
           -e "s/^memory = .*/memory = $mem/" >"boots/$tag.cfg"
   t0=$(lab_now)

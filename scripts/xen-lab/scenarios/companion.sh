@@ -3,8 +3,9 @@
 # backings, grants and maps their frames with its own hypercalls (no libxl iomem=), populates and
 # foreign-maps the DSM mailbox, serves the guest's DSM calls as an ioreq server, publishes its
 # state in the real oxenstored, hot-adds a vNVDIMM on a xenstore command and exits when the
-# domain is released. Started the administrator's way: scripts/xl-vnvdimm create (companion.host
-# puts it into the lab files).
+# domain is released. Started the administrator's way, with the project's package installed by dpkg:
+# `xen-vnvdimm tables --config NAME.cfg` prints the config lines, plain `xl create` runs the
+# device-model wrapper, which starts the companion before QEMU.
 #   0. term: kill -9 of a paused guest's companion and a re-attach; then, while the guest runs
 #      and talks to dom0 through its pmem, SIGTERM keeps its pmem mapped and a new run
 #      re-attaches (no second mapping) and serves its DSM again.
@@ -18,14 +19,13 @@
 #   scripts/xen-lab/run --scenario scripts/xen-lab/scenarios/companion.sh --nvdimm-size 512M
 . "$LAB_LIB"
 : "${LAB_TOKEN:?no LAB_TOKEN (companion.host prepare did not run)}"
-xlv="$LAB_FILES/xl-vnvdimm"
-export XL_VNVDIMM_DIR="$LAB_OUT/xl-vnvdimm" XL_VNVDIMM_TIMEOUT=900
 # the companion's log level (its default is Warning): what it mapped, with which interface
 export XEN_VNVDIMM_LOG="${XEN_VNVDIMM_LOG:-Information}"
+# the wrapper's wait for state=running; libxl gives the whole device model 60 s
+export XEN_VNVDIMM_START_TIMEOUT="${XEN_VNVDIMM_START_TIMEOUT:-55}"
 lab_check "xen-vnvdimm is on PATH" command -v xen-vnvdimm
-lab_check "xl-vnvdimm is in the lab files" test -x "$xlv"
+lab_check "the device-model wrapper is installed" test -x /usr/lib/xen-vnvdimm/qemu-dm
 lab_check "dom0: /dev/pmem0 exists" test -b /dev/pmem0
-mkdir -p "$XL_VNVDIMM_DIR"
 
 # "slot gpa size" per device of a layout.json (written by xen-vnvdimm tables)
 layout_devices() {
@@ -33,8 +33,9 @@ layout_devices() {
        /"gpa":/ { gsub(/[",]/, "", $2); g = $2 }
        /"size":/ { gsub(/[^0-9]/, "", $2); print s, g, $2 }' "$1"
 }
-# the companion of a guest named $1 (pid from xl-vnvdimm's state directory)
-companion_pid() { cat "$XL_VNVDIMM_DIR/$1/companion.pid" 2>/dev/null; }
+# the companion of a guest named $1 (its pid from xenstore, kept when the guest was created)
+companion_pid() { cat "$LAB_OUT/companion-$1.pid" 2>/dev/null; }
+companion_log() { echo "/var/log/xen/xen-vnvdimm-$1.log"; }
 companion_gone() { # waits until the companion of guest $1 has exited
   local pid t0; pid="$(companion_pid "$1")"; t0=$(lab_secs)
   [ -n "$pid" ] || return 1
@@ -43,20 +44,24 @@ companion_gone() { # waits until the companion of guest $1 has exited
 xs_base() { echo "/local/domain/0/device-model/$1/vnvdimm"; }
 # finds a file's bytes at OFFSET (grep of the 4 KiB block there)
 block_has() { dd if="$1" bs=4096 skip=$(($2 / 4096)) count=1 2>/dev/null | grep -aq "$3"; }
-create_guest() { # NAME CFG: xl-vnvdimm create, timed; prints the domid
-  local t0; t0=$(lab_now)
-  if "$xlv" create "$2" >"$LAB_OUT/xl-vnvdimm-$1.out" 2>&1; then
-    cat "$LAB_OUT/xl-vnvdimm-$1.out"
+create_guest() { # NAME CFG: tables --config (appends the lines it prints), then plain xl create; timed
+  local t0 out="$LAB_OUT/create-$1.out"; t0=$(lab_now)
+  : >"$(companion_log "$1")"
+  if xen-vnvdimm tables --config "$2" >"$out" 2>&1 &&
+     grep -E '^(device_model_override|acpi_firmware) = ' "$out" >>"$2" &&
+     xl create "$2" >>"$out" 2>&1; then
+    cat "$out"
     lab_time "companion_create_$1" "$(lab_elapsed "$t0")"
+    xenstore-read "$(xs_base "$(xl domid "$1")")/pid" >"$LAB_OUT/companion-$1.pid"
     return 0
   fi
-  cat "$LAB_OUT/xl-vnvdimm-$1.out"; cat "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null
+  cat "$out"; cat "$(companion_log "$1")" /var/log/xen/qemu-dm-"$1".log 2>/dev/null
   return 1
 }
-lab_progress_hook() { tail -n 4 "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null | sed 's/^/[companion] /'; }
+lab_progress_hook() { tail -n 4 "$(companion_log "$1")" 2>/dev/null | sed 's/^/[companion] /'; }
 # no teardown failure: once the domain is released the companion must not fight Xen over it
-clean_log() { ! grep -E ' (fail|crit): ' "$XL_VNVDIMM_DIR/$1/companion.log"; }
-show_companion_log() { echo "---- companion log ($1) ----"; sed 's/^/[companion] /' "$XL_VNVDIMM_DIR/$1/companion.log" 2>/dev/null; }
+clean_log() { ! grep -E ' (fail|crit): ' "$(companion_log "$1")"; }
+show_companion_log() { echo "---- companion log ($1) ----"; sed 's/^/[companion] /' "$(companion_log "$1")" 2>/dev/null; }
 
 # ---- 0. restart and stop while the guest lives ----------------------------------------------------
 # kill -9 the companion of a paused guest; a new `run` re-attaches (takes the frames over, replaces
@@ -207,7 +212,7 @@ if create_guest raw raw.cfg; then
   lab_check "raw: the companion's xenstore nodes are gone" sh -c "! xenstore-exists '$(xs_base "$domid")/devices'"
   lab_check "raw: the companion logged no failure" clean_log raw
 else
-  lab_check "raw: xl-vnvdimm create" false
+  lab_check "raw: xl create" false
 fi
 show_companion_log raw
 
@@ -312,10 +317,10 @@ if create_guest cmp cmp1.cfg; then
   lab_check "cmp: the companion logged no failure" clean_log cmp
   mv "$LAB_OUT/guest-cmp.console" "$LAB_OUT/guest-cmp1.console"
 else
-  lab_check "cmp: xl-vnvdimm create (first boot)" false
+  lab_check "cmp: xl create (first boot)" false
 fi
 show_companion_log cmp
-cp "$XL_VNVDIMM_DIR/cmp/companion.log" "$LAB_OUT/companion-cmp1.log" 2>/dev/null
+cp "$(companion_log cmp)" "$LAB_OUT/companion-cmp1.log" 2>/dev/null
 
 # ---- 3. second boot: the namespace survived; hot-add -------------------------------------------
 cat guest-lib.sh >cmp2-guest.sh
@@ -375,9 +380,9 @@ if create_guest cmp cmp2.cfg; then
   lab_check "cmp2: the companion logged no failure" clean_log cmp
   mv "$LAB_OUT/guest-cmp.console" "$LAB_OUT/guest-cmp2.console"
 else
-  lab_check "cmp: xl-vnvdimm create (second boot)" false
+  lab_check "cmp: xl create (second boot)" false
 fi
 show_companion_log cmp
-cp "$XL_VNVDIMM_DIR/cmp/companion.log" "$LAB_OUT/companion-cmp2.log" 2>/dev/null
+cp "$(companion_log cmp)" "$LAB_OUT/companion-cmp2.log" 2>/dev/null
 umount /mnt/pmem
 exit "$(lab_result)"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# vNVDIMM guests through plain xl only (runs in dom0): the package's files are put in place
-# (/usr/bin/xen-vnvdimm, /usr/lib/xen-vnvdimm/qemu-dm), `xen-vnvdimm tables --config` writes
+# vNVDIMM guests through plain xl only (runs in dom0), with the project's package installed by dpkg
+# (dom0-init.sh: /usr/sbin/xen-vnvdimm, /usr/lib/xen-vnvdimm/qemu-dm); `xen-vnvdimm tables --config` writes
 # /var/lib/xen-vnvdimm/NAME and prints the lines the config needs; from then on libxl starts the
 # companion through the device-model wrapper on every create, reboot and restore.
 #   2. life: two DAX-file vNVDIMMs, on_reboot="restart": the guest writes, reboots itself, sees
@@ -8,27 +8,24 @@
 #      companion exits.
 #   3. sr: a guest reading and writing its pmem is xl save'd and xl restore'd; at the end the
 #      md5 of its device equals dom0's md5 of the backing file.
+#   3b. migrate: xl migrate of the restored sr guest (to this host, over a local "ssh") is refused
+#      by the receiving side's wrapper, with the reason in its device-model log; the guest resumes
+#      where it was, same domain, companion still running, and finishes its loop.
 #   4. xl destroy of the running sr guest: no companion, no xenstore nodes, nothing in /run.
 #   4b. a stale layout record (vNVDIMM settings changed after tables) is refused: xl create
 #      fails, the reason is in /var/log/xen/qemu-dm-NAME.log, nothing is left.
 #   5. baseline without vNVDIMMs: xl create -> guest script runs; the guest reboots itself ->
 #      second boot, which is saved and restored (timings to compare).
 #   scripts/xen-lab/run --scenario scripts/xen-lab/scenarios/xl-lifecycle.sh --nvdimm-size 512M
-# Measured 2026-12-04 (four labs sharing two host cores): libxl gives the device model 60 s
-# (LIBXL_DEVICE_MODEL_START_TIMEOUT); one xen-vnvdimm process took 30-50 s just to run `tables` in
-# this dom0, and the companion started by the wrapper had not logged a line when libxl gave up
-# ("device model: startup timed out"), with a JIT and with a ReadyToRun publish alike. On a lab
-# host to itself, or with a NativeAOT publish, it may fit; otherwise the wrapper must exec QEMU
-# at once and keep the domain paused until the companion runs (see the report on issue 14).
+# libxl gives the device model (companion + QEMU) 60 s to start (LIBXL_DEVICE_MODEL_START_TIMEOUT);
+# the NativeAOT companion of the package is running in a few seconds even in this nested dom0.
 . "$LAB_LIB"
 : "${LAB_TOKEN:?no LAB_TOKEN (xl-lifecycle.host prepare did not run)}"
 export XEN_VNVDIMM_LOG="${XEN_VNVDIMM_LOG:-Information}"
-# libxl gives the whole device model (companion + QEMU) 60 s
-export XEN_VNVDIMM_START_TIMEOUT="${XEN_VNVDIMM_START_TIMEOUT:-50}"
-install -D -m 0755 "$LAB_FILES/qemu-dm" /usr/lib/xen-vnvdimm/qemu-dm
-install -D -m 0755 "$LAB_FILES/xen-vnvdimm" /usr/bin/xen-vnvdimm
-# the installed program, not run's publish that /lab/in/bin (first on PATH) holds
-xen-vnvdimm() { /usr/bin/xen-vnvdimm "$@"; }
+# the wrapper's wait for state=running; libxl gives the whole device model 60 s
+export XEN_VNVDIMM_START_TIMEOUT="${XEN_VNVDIMM_START_TIMEOUT:-55}"
+lab_check "package: xen-vnvdimm is the installed /usr/sbin/xen-vnvdimm" test "$(command -v xen-vnvdimm)" = /usr/sbin/xen-vnvdimm
+lab_check "package: the device-model wrapper is installed" test -x /usr/lib/xen-vnvdimm/qemu-dm
 lab_check "dom0: /dev/pmem0 exists" test -b /dev/pmem0
 SAVE=/var/lib/xen/save; mkdir -p "$SAVE"
 
@@ -45,7 +42,9 @@ wait_line() { # NAME REGEX SECS [EXCLUDE]
 boot_id() { con "$1" | sed -n "s/.*$2 boot=\([0-9a-f-]*\).*/\1/p" | tail -n 1; }
 companions() { pgrep -f 'xen-vnvdimm run' | tr '\n' ' '; }
 no_companion() { local t0; t0=$(lab_secs); while [ -n "$(companions)" ]; do (( $(lab_secs) - t0 > $1 )) && return 1; sleep 1; done; }
-run_empty() { [ -z "$(ls -A /run/xen-vnvdimm 2>/dev/null)" ]; }
+# what is left under /run/xen-vnvdimm beyond directories and lock files (claims, state, records)
+run_left() { find /run/xen-vnvdimm -mindepth 1 ! -type d ! -name '*.lock' 2>/dev/null; }
+run_empty() { [ -z "$(run_left)" ]; }
 layout_devices() {
   awk '/"slot":/ { gsub(/[^0-9]/, "", $2); s = $2 }
        /"gpa":/ { gsub(/[",]/, "", $2); g = $2 }
@@ -190,6 +189,23 @@ if xl create sr.cfg >sr-create.out 2>&1; then
     lab_time sr_xl_restore "$tr"
     d=$(xl domid sr)
     lab_check "sr: a companion runs for the restored domain" test "$(xenstore-read /local/domain/0/device-model/$d/vnvdimm/state 2>/dev/null)" = running
+    # ---- 3b. xl migrate (to this host over a local "ssh"): the receiving wrapper refuses it
+    printf '#!/bin/sh\nshift\nexec "$@"\n' >/tmp/local-ssh; chmod +x /tmp/local-ssh
+    : >/var/log/xen/qemu-dm-sr--incoming.log 2>/dev/null
+    t0=$(lab_now)
+    if xl migrate -s /tmp/local-ssh sr localhost >migrate.out 2>&1; then
+      lab_check "migrate: xl migrate is refused" false
+    else
+      lab_check "migrate: xl migrate is refused" true
+    fi
+    lab_time sr_xl_migrate_refused "$(lab_elapsed "$t0")"
+    sed 's/^/[xl migrate] /' migrate.out | tail -n 30
+    sed 's/^/[qemu-dm-sr--incoming] /' /var/log/xen/qemu-dm-sr--incoming.log 2>/dev/null | tail -n 10
+    lab_check "migrate: the reason is in qemu-dm-sr--incoming.log" \
+      grep -q "refusing to receive guest sr (domain [0-9]*) by xl migrate: its vNVDIMMs are files on the sending host's pmem" /var/log/xen/qemu-dm-sr--incoming.log
+    lab_check "migrate: the guest resumed as the same domain ($d)" test "$(xl domid sr 2>/dev/null)" = "$d"
+    lab_check "migrate: its companion still runs" test "$(xenstore-read /local/domain/0/device-model/$d/vnvdimm/state 2>/dev/null)" = running
+    lab_check "migrate: no receiving domain is left" sh -c "! xl domid sr--incoming"
     lab_check "sr: the guest finished its loop" wait_line sr 'SR-MD5 ' 1200
     wait_line sr 'SR-IDLE' 300
     gmd5=$(con sr | sed -n 's/.*SR-MD5 \([0-9a-f]*\).*/\1/p' | tail -n 1)
@@ -251,5 +267,5 @@ fi
 # ---- the end -----------------------------------------------------------------------------------------------
 lab_check "end: no companion process" no_companion 60
 lab_check "end: nothing under /run/xen-vnvdimm" run_empty
-echo "end: companions: [$(companions)] /run/xen-vnvdimm: [$(ls -A /run/xen-vnvdimm 2>/dev/null | tr '\n' ' ')]"
+echo "end: companions: [$(companions)] /run/xen-vnvdimm: [$(run_left | tr '\n' ' ')]"
 exit "$(lab_result)"

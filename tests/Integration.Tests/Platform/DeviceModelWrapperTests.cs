@@ -44,6 +44,11 @@ public class DeviceModelWrapperTests
         // Run the way libxl runs it: with an extra descriptor open (fd 17 here, its QMP socket there).
         public ProcessResult Wrapper(params string[] args) =>
             ProcessRunner.Run("bash", ["-c", $"exec 17>'{Inherited}'; exec sh \"$0\" \"$@\"", Path.Combine(GuestRunner.RepoRoot, "scripts", "qemu-dm"), .. args], envs: Env());
+
+        // Run as a child of a process whose command line is xl's (`xl migrate-receive`, `xl restore`).
+        public ProcessResult WrapperUnderXl(string xlCommand, params string[] args) =>
+            ProcessRunner.Run("bash", ["-c", $"exec 17>'{Inherited}'; w=$2; shift 2; sh \"$w\" \"$@\"; exit $?", "xl", xlCommand,
+                Path.Combine(GuestRunner.RepoRoot, "scripts", "qemu-dm"), .. args], envs: Env());
     }
 
     private static async Task<(TempDir, EmbeddedXenstored, Setup)> Prepare(int domid, string extraConfig = "")
@@ -173,5 +178,33 @@ public class DeviceModelWrapperTests
         var tables = s.Tables();
         Assert.Equal(2, tables.ExitCode);
         Assert.Contains("stubdomain device models are not supported", tables.Stderr);
+    }
+
+    [Fact]
+    public async Task TheReceivingSideOfXlMigrateIsRefusedButXlRestoreStarts()
+    {
+        const int domid = 45;
+        var (d, xenstored, s) = await Prepare(domid);
+        using var _ = d;
+        using var __ = xenstored;
+        Assert.Equal(0, s.Tables().ExitCode);
+        // libxl names the receiving domain NAME--incoming and hands QEMU the saved state.
+        string[] incoming = ["-xen-domid", $"{domid}", "-name", "g1--incoming", "-incoming", "fd:4"];
+
+        var migrate = s.WrapperUnderXl("migrate-receive", incoming);
+        Assert.Equal(1, migrate.ExitCode);
+        Assert.Contains($"refusing to receive guest g1 (domain {domid}) by xl migrate", migrate.Stderr);
+        Assert.Contains("the guest resumes on the sending host", migrate.Stderr);
+        Assert.False(File.Exists(s.QemuLog));
+        await using var xs = await XenStoreClient.ConnectAsync(Path.Combine(d.Path, "xs.sock"));
+        Assert.False(await xs.ExistsAsync($"/local/domain/0/device-model/{domid}/vnvdimm/state"));
+
+        var restore = s.WrapperUnderXl("restore", ["-xen-domid", $"{domid}", "-name", "g1", "-incoming", "fd:4"]);
+        Assert.True(restore.ExitCode == 7, restore.ToString());
+        Assert.Equal("state-at-exec running", File.ReadAllLines(s.QemuLog)[^1]);
+        int pid = int.Parse(await xs.ReadAsync($"/local/domain/0/device-model/{domid}/vnvdimm/pid"), System.Globalization.CultureInfo.InvariantCulture);
+        using var companion = Process.GetProcessById(pid);
+        companion.Kill();
+        companion.WaitForExit();
     }
 }

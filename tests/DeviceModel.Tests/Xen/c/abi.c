@@ -54,6 +54,12 @@ int main(void)
 #define T struct xen_domctl_getpageframeinfo3
     BEGIN("xen_domctl_getpageframeinfo3"); F(num); F(array); END();
 #undef T
+#define T struct xen_domctl_getdomaininfo
+    BEGIN("xen_domctl_getdomaininfo"); F(domain); F(pad1); F(flags); F(tot_pages); F(max_pages);
+    F(outstanding_pages); F(shr_pages); F(paged_pages); F(shared_info_frame); F(cpu_time);
+    F(nr_online_vcpus); F(max_vcpu_id); F(ssidref); F(handle); F(cpupool); F(gpaddr_bits); F(pad2);
+    F(arch_config); END();
+#undef T
 #define T struct xen_memory_domain
     BEGIN("xen_memory_domain"); F(domid); END();
 #undef T
@@ -109,6 +115,7 @@ int main(void)
     C(IOCTL_EVTCHN_BIND_INTERDOMAIN); C(IOCTL_EVTCHN_UNBIND); C(IOCTL_EVTCHN_NOTIFY);
     C(IOCTL_EVTCHN_RESTRICT_DOMID);
     C(XEN_DOMCTL_iomem_permission); C(XEN_DOMCTL_memory_mapping); C(DPCI_ADD_MAPPING);
+    C(XEN_DOMCTL_getdomaininfo); C(XEN_DOMINF_dying);
     C(XEN_DOMCTL_getpageframeinfo3); C(XEN_DOMCTL_PFINFO_XTAB); C(XEN_DOMCTL_PFINFO_BROKEN);
     C(XEN_DOMCTL_PFINFO_LTAB_MASK); C(XENMEM_maximum_gpfn);
     C(DPCI_REMOVE_MAPPING); C(XEN_DOMCTL_INTERFACE_VERSION); C(XEN_SYSCTL_INTERFACE_VERSION);
