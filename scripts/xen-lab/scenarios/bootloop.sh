@@ -7,7 +7,7 @@
 # Variants (interleaved, LAB_BOOTS boots each):
 #   plain      a guest with no vNVDIMM (xl create)
 #   cmp        the same guest with the companion's mappings: /dev/pmem0 (raw) as one vNVDIMM,
-#              tables + xl create -p + xen-vnvdimm run + unpause (what xl-vnvdimm does)
+#              tables + xl create -p + xen-vnvdimm run + unpause (the steps the device-model wrapper takes, done by hand)
 #   *-nopv     the same with xen_nopv on the guest's kernel command line
 #   *-1g       the same with memory = 1024 (guest RAM size)
 # The guest kernel logs to its serial console from the first instruction (earlyprintk=ttyS0, no

@@ -13,7 +13,8 @@
 #                    emulated UART costs minutes on a loaded host (every byte an ioreq to QEMU in
 #                    dom0); "hvc0" + LAB_GUEST_APPEND="earlyprintk=xen keep_bootcon" sends the
 #                    kernel's log to Xen's console instead (port 0xe9, handled by Xen itself)
-#   PATH starts with /lab/in/bin (xen-vnvdimm, when the host published it)
+#   xen-vnvdimm is the package dom0-init.sh installed (/usr/sbin); PATH starts with /lab/in/bin
+#   (a bare publish goes there instead of a package: XEN_LAB_PUBLISH)
 #
 #   lab_time NAME SECONDS        prints "LAB-TIME NAME=SECONDS" (collected by run)
 #   lab_now                      dom0 uptime in seconds (for timing); lab_secs: whole seconds

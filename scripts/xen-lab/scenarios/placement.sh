@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue 13 on real Xen (runs in dom0): where the vNVDIMM window goes, and what a running guest's
-# pmem survives. Backing: the raw host namespace /dev/pmem0. Guests are started the way
-# xl-vnvdimm does it: xen-vnvdimm tables, xl create -p, xen-vnvdimm run, xl unpause.
+# pmem survives. Backing: the raw host namespace /dev/pmem0. The companion is started by hand
+# (to control its life): xen-vnvdimm tables, xl create -p, xen-vnvdimm run, xl unpause.
 #   a. hi: a guest whose RAM reaches above 4 GiB (memory=768, mmio_hole=3584: 512 MiB below the
 #      hole, 256 MiB at 4 GiB) and no vnvdimm_base: the window lies above its RAM; in the guest
 #      System RAM and Persistent Memory do not overlap; data both ways.
