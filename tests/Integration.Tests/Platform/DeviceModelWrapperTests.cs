@@ -64,6 +64,15 @@ public class DeviceModelWrapperTests
         return (d, xenstored, new Setup(d, sock, domid));
     }
 
+    // The companion the wrapper left running (detached, as under libxl), by its pid in xenstore.
+    private static async Task KillCompanionAsync(XenStoreClient xs, int domid)
+    {
+        int pid = int.Parse(await xs.ReadAsync($"/local/domain/0/device-model/{domid}/vnvdimm/pid"), System.Globalization.CultureInfo.InvariantCulture);
+        using var companion = Process.GetProcessById(pid);
+        companion.Kill();
+        companion.WaitForExit();
+    }
+
     // libxl's HVM device-model arguments, with one argument holding blanks and quotes.
     private static string[] LibxlArgs(int domid) =>
         ["-xen-domid", $"{domid}", "-no-shutdown", "-no-user-config", "-name", "g1", "-vnc", "none",
@@ -139,10 +148,7 @@ public class DeviceModelWrapperTests
         File.AppendAllText(s.Config, "vcpus = 2\n");
         var fine = s.Wrapper(LibxlArgs(domid));
         Assert.True(fine.ExitCode == 7, fine.ToString());
-        int pid = int.Parse(await xs.ReadAsync($"/local/domain/0/device-model/{domid}/vnvdimm/pid"), System.Globalization.CultureInfo.InvariantCulture);
-        using var companion = Process.GetProcessById(pid);
-        companion.Kill();
-        companion.WaitForExit();
+        await KillCompanionAsync(xs, domid);
     }
 
     [Fact]
@@ -202,9 +208,6 @@ public class DeviceModelWrapperTests
         var restore = s.WrapperUnderXl("restore", ["-xen-domid", $"{domid}", "-name", "g1", "-incoming", "fd:4"]);
         Assert.True(restore.ExitCode == 7, restore.ToString());
         Assert.Equal("state-at-exec running", File.ReadAllLines(s.QemuLog)[^1]);
-        int pid = int.Parse(await xs.ReadAsync($"/local/domain/0/device-model/{domid}/vnvdimm/pid"), System.Globalization.CultureInfo.InvariantCulture);
-        using var companion = Process.GetProcessById(pid);
-        companion.Kill();
-        companion.WaitForExit();
+        await KillCompanionAsync(xs, domid);
     }
 }
