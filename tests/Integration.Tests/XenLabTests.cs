@@ -105,7 +105,7 @@ public sealed class XenLabCollection;
 
 [Collection("XenLab")]
 [Trait("Category", "XenLab")]
-public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
+public sealed partial class XenLabTests(ITestOutputHelper output) : IDisposable
 {
     private const long NvdimmSize = 512L << 20;
     private static readonly TimeSpan HostTimeout = TimeSpan.FromMinutes(45);
@@ -118,6 +118,27 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(string.Join(" ", r.Times.Select(kv => $"{kv.Key}={kv.Value:F1}s")));
         output.WriteLine(r.ToString());
     }
+
+    /// <summary>
+    /// Runs a scenario; when it failed and a lab guest triple-faulted during its boot (the open lab
+    /// fault of issue 13, item 8: Xen's "dNvM Triple fault" under QEMU's emulated SVM, seen with and
+    /// without vNVDIMMs), runs it once more. Both runs are reported; a second failure fails the test.
+    /// </summary>
+    private async Task<XenLabResult> RunScenarioAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var r = await XenLab.RunAsync(args, HostTimeout, env);
+        if (r.ExitCode == 0 || !GuestTripleFault().IsMatch(r.Stdout))
+            return r;
+        output.WriteLine($"LAB-GUEST-TRIPLE-FAULT: {GuestTripleFault().Match(r.Stdout).Value}; the run failed, running the scenario once more. The first run:");
+        Report(r);
+        var list = args.ToList();
+        if (list.IndexOf("--out") is int i and >= 0 && Directory.Exists(list[i + 1]))
+            Directory.Delete(list[i + 1], recursive: true); // the second run's output, not a mix
+        return await XenLab.RunAsync(list, HostTimeout, env);
+    }
+
+    [GeneratedRegex(@"\(XEN\) \[ *[0-9.]+\] d[1-9][0-9]*v[0-9]+ Triple fault - invoking HVM shutdown action \d")]
+    private static partial Regex GuestTripleFault();
 
     private static void AssertChecksPassed(XenLabResult r, params string[] expected)
     {
@@ -132,8 +153,8 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
     {
         XenLab.RequireTools();
 
-        var r = await XenLab.RunAsync(
-            ["--scenario", XenLab.Scenario("smoke.sh"), "--timeout", "1500", "--out", _dir.File("out")], HostTimeout);
+        var r = await RunScenarioAsync(
+            ["--scenario", XenLab.Scenario("smoke.sh"), "--timeout", "1500", "--out", _dir.File("out")]);
         Report(r);
 
         AssertChecksPassed(r,
@@ -181,10 +202,10 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
     {
         XenLab.RequireTools();
         string token = Guid.NewGuid().ToString("N")[..24];
-        var r = await XenLab.RunAsync(
+        var r = await RunScenarioAsync(
             ["--scenario", XenLab.Scenario("companion.sh"), "--timeout", "2400", "--nvdimm-size", "512M",
              "--out", _dir.File("out")],
-            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+            new Dictionary<string, string> { ["LAB_TOKEN"] = token });
         Report(r);
 
         AssertChecksPassed(r,
@@ -259,10 +280,10 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
     {
         XenLab.RequireTools();
         string token = Guid.NewGuid().ToString("N")[..24];
-        var r = await XenLab.RunAsync(
+        var r = await RunScenarioAsync(
             ["--scenario", XenLab.Scenario("placement.sh"), "--timeout", "2400", "--nvdimm-size", "512M",
              "--out", _dir.File("out")],
-            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+            new Dictionary<string, string> { ["LAB_TOKEN"] = token });
         Report(r);
 
         AssertChecksPassed(r,
@@ -318,10 +339,10 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
     {
         XenLab.RequireTools();
         string token = Guid.NewGuid().ToString("N")[..24];
-        var r = await XenLab.RunAsync(
+        var r = await RunScenarioAsync(
             ["--scenario", XenLab.Scenario("xl-lifecycle.sh"), "--timeout", "2700", "--nvdimm-size", "512M",
              "--out", _dir.File("out")],
-            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+            new Dictionary<string, string> { ["LAB_TOKEN"] = token });
         Report(r);
 
         AssertChecksPassed(r,
@@ -386,13 +407,13 @@ public sealed class XenLabTests(ITestOutputHelper output) : IDisposable
         Assert.True(File.Exists(Path.Combine(tables, "acpi_firmware.bin")), t.ToString());
 
         string token = Guid.NewGuid().ToString("N")[..24];
-        var r = await XenLab.RunAsync(
+        var r = await RunScenarioAsync(
             ["--scenario", XenLab.Scenario("acpi-firmware.sh"), "--timeout", "1500",
              "--nvdimm-file", backing, "--nvdimm-size", "512M",
              "--file", Path.Combine(tables, "acpi_firmware.bin") + ":tables/acpi_firmware.bin",
              "--file", Path.Combine(tables, "layout.json") + ":tables/layout.json",
              "--out", _dir.File("out")],
-            HostTimeout, new Dictionary<string, string> { ["LAB_TOKEN"] = token });
+            new Dictionary<string, string> { ["LAB_TOKEN"] = token });
         Report(r);
 
         AssertChecksPassed(r,
