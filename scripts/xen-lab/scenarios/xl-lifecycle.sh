@@ -31,11 +31,23 @@ SAVE=/var/lib/xen/save; mkdir -p "$SAVE"
 
 # ---- helpers --------------------------------------------------------------------------------------
 con() { tr -d '\r' <"$LAB_OUT/guest-$1.console" 2>/dev/null; }
-# waits (1 s polls, wall clock) for a console line of guest $1 matching $2 and not matching $4
+# waits (1 s polls, wall clock) for a console line of guest $1 matching $2 and not matching $4;
+# ends early when the guest is gone: a triple fault of its domain, or no live domain of that name
+# for 60 s (a reboot leaves a gap of a few seconds between the old domain and the new one)
 wait_line() { # NAME REGEX SECS [EXCLUDE]
-  local t0; t0=$(lab_secs)
+  local t0 d="" gone=""; t0=$(lab_secs)
   until con "$1" | grep -E "$2" | grep -vqE "${4:-^\$NEVER}"; do
     (( $(lab_secs) - t0 > $3 )) && { echo "lab: no '$2' from $1 within $3 s"; return 1; }
+    d=$(xl domid "$1" 2>/dev/null || echo "$d")
+    if [ -n "$d" ] && xl dmesg | grep -aq "d${d}v[0-9]* Triple fault"; then
+      echo "lab: $1 (dom$d) triple-faulted without '$2'; Xen said:"; lab_xen_said "$d" | sed 's/^/lab:   /'; return 1
+    fi
+    if lab_alive "$1"; then gone=""
+    elif [ -z "$gone" ]; then gone=$(lab_secs)
+    elif (( $(lab_secs) - gone > 60 )); then
+      con "$1" | grep -E "$2" | grep -vqE "${4:-^\$NEVER}" && return 0
+      echo "lab: $1 is gone (60 s without a live domain) without '$2'"; return 1
+    fi
     sleep 1
   done
 }
