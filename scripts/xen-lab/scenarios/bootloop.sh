@@ -10,6 +10,10 @@
 #              tables + xl create -p + xen-vnvdimm run + unpause (the steps the device-model wrapper takes, done by hand)
 #   *-nopv     the same with xen_nopv on the guest's kernel command line
 #   *-1g       the same with memory = 1024 (guest RAM size)
+#   *-tsc      the same with tsc_mode = "native": the guest's RDTSC runs without a VM exit (Xen's
+#              default on this emulated CPU, which has no invariant TSC, is to trap and emulate it)
+# LAB_BOOT_VERBOSE=0: the stage's own guest settings (quiet, console on ttyS0) instead of a verbose
+#   kernel log; with LAB_GUEST_APPEND=nokaslr a fault's RIP still resolves through the kallsyms.
 # The guest kernel logs to its serial console from the first instruction (earlyprintk=ttyS0, no
 # quiet); a guest that Xen shuts down (triple fault: HVM shutdown action 1 = reboot) is kept
 # (on_reboot = "preserve") so xenctx can read its registers and stack before it is destroyed.
@@ -25,6 +29,9 @@ export LAB_GUEST_QUIET="${LAB_GUEST_QUIET-}"
 # even after a triple fault); only the script's lines go through the slow emulated UART
 export LAB_GUEST_CONSOLE="${LAB_GUEST_CONSOLE-hvc0}"
 verbose="earlyprintk=xen keep_bootcon loglevel=7 ${LAB_GUEST_APPEND:-}"
+if [ "${LAB_BOOT_VERBOSE:-1}" = 0 ]; then
+  verbose="${LAB_GUEST_APPEND:-}" LAB_GUEST_QUIET=quiet LAB_GUEST_CONSOLE=ttyS0
+fi
 XENBIN=/usr/lib/xen-4.17/bin
 mkdir -p boots
 
@@ -58,11 +65,13 @@ boot_one() { # INDEX VARIANT
   # ttyS0, quiet (every byte on the emulated UART is an ioreq round trip)
   [[ "$v" == *-nopv* ]] && { app="xen_nopv"; console=ttyS0; quiet=quiet; }
   [[ "$v" == *-1g* ]] && mem=1024
+  local tsc='s/^tsc_mode = .*//'
+  [[ "$v" == *-tsc* ]] && tsc='$a tsc_mode = "native"'
   [[ "$v" == cmp* ]] && ((!ks_done)) && app+=" ks=1"
   rm -f "$LAB_OUT/guest-$name.console"
   LAB_GUEST_APPEND="$app" LAB_GUEST_CONSOLE="$console" LAB_GUEST_QUIET="$quiet" lab_hvm_cfg "$name" /tmp/boot.initrd \
     | sed -e 's/^on_reboot = .*/on_reboot = "preserve"/' -e 's/^on_crash = .*/on_crash = "preserve"/' \
-          -e "s/^memory = .*/memory = $mem/" >"boots/$tag.cfg"
+          -e "s/^memory = .*/memory = $mem/" -e "$tsc" >"boots/$tag.cfg"
   t0=$(lab_now)
   if [[ "$v" == cmp* ]]; then
     echo "vnvdimms = [ 'backend=/dev/pmem0, label_size=0' ]" >>"boots/$tag.cfg"
@@ -79,6 +88,7 @@ boot_one() { # INDEX VARIANT
     xl create "boots/$tag.cfg" >/dev/null 2>&1 || { echo "LAB-BOOT $i $v setup-failed 0"; count "$v" other; return 1; }
     domid=$(xl domid "$name")
   fi
+  tsc_probe "$domid" "$v"
   lab_wait_console "$name" 'LAB-GUEST-DONE' 2400 >"boots/$tag.wait" 2>&1
   if lab_wait_gone "$name" 20; then
     res=ok; grep -aq LAB-GUEST-DONE "$LAB_OUT/guest-$name.console" || res=other
@@ -108,6 +118,15 @@ boot_one() { # INDEX VARIANT
     grep -aiE 'rip|rsp|cr[0234]|stack|call trace' "boots/$tag.xenctx" 2>/dev/null | head -n 40 | sed 's/^/lab:   xenctx: /'
   fi
   count "$v" "$res"
+}
+# once per variant: how Xen runs this domain's TSC (debug key 's': mode 0 = emulate when the host
+# TSC is not reliable, 2 = native; "vtsc" lines count the RDTSCs Xen emulated)
+tsc_probe() { # DOMID VARIANT
+  local seen="tsc_seen_${2//-/_}"
+  [ -n "${!seen:-}" ] && return 0
+  eval "$seen=1"
+  xl debug-keys s >/dev/null 2>&1; sleep 1
+  xl dmesg | grep -aE "TSC|dom$1[:( ]|vtsc" | tail -n 6 | sed "s/^/lab: tsc ($2): /"
 }
 count() { eval "n_${1//-/_}_$2=\$(( \${n_${1//-/_}_$2:-0} + 1 ))"; }
 
