@@ -6,6 +6,7 @@ using XenVnvdimm.DeviceModel.Layout;
 using XenVnvdimm.DeviceModel.Lifecycle;
 using XenVnvdimm.DeviceModel.Platforms.Qemu;
 using XenVnvdimm.DeviceModel.Platforms.Xen;
+using XenVnvdimm.DeviceModel.Platforms.Xen.Qmp;
 
 namespace XenVnvdimm.DeviceModel.Cli;
 
@@ -52,6 +53,11 @@ internal static class RunCommand
     {
         Description = "xen/sim: once serving, restrict privcmd and evtchn to the guest's domain (hot-add is then refused)",
     };
+    private static readonly Option<string?> s_qmpGuard = new("--qmp-guard")
+    {
+        Description = "xen: stand in for libxl's QMP socket PATH of the guest's QEMU (what the device-model wrapper passes): xl migrate is then refused before the guest is suspended; everything else passes through",
+        HelpName = "PATH",
+    };
     private static readonly Option<string?> s_script = new("--guest-script")
     {
         Description = "qemu: shell script the guest runs after boot, then powers off (default: ndctl list)",
@@ -79,7 +85,7 @@ internal static class RunCommand
         var command = new Command("run",
             "serve a guest's vNVDIMMs until the domain is released or SIGTERM/SIGINT (xen, sim), or boot a QEMU guest and serve it until it exits (qemu)")
         {
-            s_platform, s_config, s_layout, s_domid, s_spaBase, s_restrict, s_script, s_consoleLog, s_runDir, s_timeout, LabelDirectoryOption.Option, ClaimsDirectoryOption.Option,
+            s_platform, s_config, s_layout, s_domid, s_spaBase, s_restrict, s_qmpGuard, s_script, s_consoleLog, s_runDir, s_timeout, LabelDirectoryOption.Option, ClaimsDirectoryOption.Option,
         };
         // A daemon: start, devices, hot-adds and stop are worth a line each by default.
         command.SetMain(Run, LogLevel.Information);
@@ -98,6 +104,7 @@ internal static class RunCommand
         string? domid = args.GetValue(s_domid);
         string? spaBase = args.GetValue(s_spaBase);
         bool restrict = args.GetValue(s_restrict);
+        string? qmpGuard = args.GetValue(s_qmpGuard);
         var labels = LabelDirectoryOption.Read(args, logging);
         string config = layoutDir is null
             ? configOption ?? throw new UserErrorException("missing required option --config (or --layout DIR)")
@@ -117,15 +124,22 @@ internal static class RunCommand
             ulong? spa = spaBase is null ? null : SizeParser.Parse(spaBase, "--assume-spa-base");
             var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, logger), labels: labels);
             var backend = new XenBackend(new XenBackendOptions(xenDom, platform == "sim", stateDir, spa, restrict), logging);
-            var claims = new Claims.ClaimRegistry(claimsDir,
-                platform == "sim" ? new Claims.SimDomainLiveness(stateDir) : Claims.XenDomainLiveness.OnHost(),
-                line => logger.LogInformation("claims: {Line}", line));
+            Claims.IDomainLiveness liveness = platform == "sim" ? new Claims.SimDomainLiveness(stateDir) : Claims.XenDomainLiveness.OnHost();
+            var claims = new Claims.ClaimRegistry(claimsDir, liveness, line => logger.LogInformation("claims: {Line}", line));
             var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa, labels, claims,
                 HostPmem: platform == "sim" ? null : Backing.Sysfs.SysfsTree.System), layout, backend, logging);
-            return companion.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+            using var guard = qmpGuard is null ? null : StartQmpGuard(qmpGuard, xenDom, stateDir, logging);
+            try
+            {
+                return companion.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                guard?.Stop(domainAlive: liveness.IsAlive(xenDom));
+            }
         }
-        if (spaBase is not null || restrict)
-            throw new UserErrorException($"{(restrict ? "--restrict" : "--assume-spa-base")} is for --platform xen|sim only");
+        if (spaBase is not null || restrict || qmpGuard is not null)
+            throw new UserErrorException($"{(restrict ? "--restrict" : spaBase is not null ? "--assume-spa-base" : "--qmp-guard")} is for --platform xen|sim only");
         if (script is not null && !File.Exists(script))
             throw new UserErrorException($"--guest-script '{script}' does not exist");
         int seconds = int.TryParse(timeout, out int t) && t is > 0 and <= 86400 * 365 ? t : throw new UserErrorException($"--timeout '{timeout}' is not a positive number of seconds");
@@ -139,5 +153,16 @@ internal static class RunCommand
         var qemuLayout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Qemu, logger), labels: labels);
         var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir, xenstore, Labels: labels), qemuLayout, new QemuBackend(options, logging), logging);
         return qemu.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    // In the background: with an older QEMU the socket appears only once QEMU runs, after the
+    // wrapper saw the companion running; the companion does not wait for it.
+    private static QmpGuard StartQmpGuard(string path, ushort domid, string stateDir, ILoggerFactory logging)
+    {
+        var guard = new QmpGuard(path, Path.Combine(stateDir, $"qmp-libxl-{domid}.qemu"),
+            pid => MigrationRefusal.IsLiveMigration(MigrationRefusal.CommandLineOf(pid)) ? MigrationRefusal.Reason(domid) : null,
+            logging.CreateLogger("qmp"));
+        _ = guard.InstallAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+        return guard;
     }
 }

@@ -42,8 +42,10 @@ public class DeviceModelWrapperTests
         public string Inherited => d.File("inherited");
 
         // Run the way libxl runs it: with an extra descriptor open (fd 17 here, its QMP socket there).
-        public ProcessResult Wrapper(params string[] args) =>
-            ProcessRunner.Run("bash", ["-c", $"exec 17>'{Inherited}'; exec sh \"$0\" \"$@\"", Path.Combine(GuestRunner.RepoRoot, "scripts", "qemu-dm"), .. args], envs: Env());
+        public ProcessResult Wrapper(params string[] args) => WrapperWith([], args);
+
+        public ProcessResult WrapperWith((string, string)[] env, params string[] args) =>
+            ProcessRunner.Run("bash", ["-c", $"exec 17>'{Inherited}'; exec sh \"$0\" \"$@\"", Path.Combine(GuestRunner.RepoRoot, "scripts", "qemu-dm"), .. args], envs: Env(env));
 
         // Run as a child of a process whose command line is xl's (`xl migrate-receive`, `xl restore`).
         public ProcessResult WrapperUnderXl(string xlCommand, params string[] args) =>
@@ -124,6 +126,34 @@ public class DeviceModelWrapperTests
             companion.Kill();
             companion.WaitForExit();
         }
+    }
+
+    // libxl names its QMP socket by path, or (libxl >= 4.15) passes a descriptor bound at its usual path.
+    [Theory]
+    [InlineData(71, "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-71.test,server=on,wait=off", "on", "/var/run/xen/qmp-libxl-71.test")]
+    [InlineData(72, "socket,id=libxl-cmd,fd=17,server=on,wait=off", "on", "/var/run/xen/qmp-libxl-72")]
+    [InlineData(73, "socket,id=libxl-cmd,fd=17,server=on,wait=off", "off", null)]
+    [InlineData(74, "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-74,server=on,wait=off", "on", null)]
+    public async Task TheCompanionGuardsLibxlsQmpSocketUnlessToldNot(int domid, string chardev, string guard, string? expected)
+    {
+        var (d, xenstored, s) = await Prepare(domid);
+        using var _ = d;
+        using var __ = xenstored;
+        Assert.Equal(0, s.Tables().ExitCode);
+        string[] args = [.. LibxlArgs(domid), "-chardev", chardev, "-mon", "chardev=libxl-cmd,mode=control"];
+        var run = s.WrapperWith([("XEN_VNVDIMM_QMP_GUARD", guard)], args);
+        Assert.True(run.ExitCode == 7, run.ToString());
+        Assert.Equal(args, File.ReadAllLines(s.QemuLog)[..^1]); // QEMU's arguments untouched either way
+
+        await using var xs = await XenStoreClient.ConnectAsync(Path.Combine(d.Path, "xs.sock"));
+        int pid = int.Parse(await xs.ReadAsync($"/local/domain/0/device-model/{domid}/vnvdimm/pid"), System.Globalization.CultureInfo.InvariantCulture);
+        string[] argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+        await KillCompanionAsync(xs, domid);
+        int at = Array.IndexOf(argv, "--qmp-guard");
+        if (expected is null)
+            Assert.Equal(-1, at);
+        else
+            Assert.Equal(expected, argv[at + 1]);
     }
 
     [Fact]
