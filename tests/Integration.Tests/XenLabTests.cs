@@ -330,8 +330,9 @@ public sealed partial class XenLabTests(ITestOutputHelper output) : IDisposable
     /// <summary>
     /// Issue 14 on real Xen (scenarios/xl-lifecycle.sh), through plain xl with the package installed
     /// by dpkg: libxl starts the companion through the device-model wrapper at create, after the
-    /// guest's own reboot (new domain id, same data) and on restore; xl migrate is refused by the
-    /// receiving wrapper and the guest resumes where it was; xl destroy leaves nothing; a stale layout
+    /// guest's own reboot (new domain id, same data) and on restore; xl save passes through the
+    /// companion's QMP guard and xl migrate is refused by it before the guest is suspended (the guest
+    /// keeps running, the receiving wrapper never runs); xl destroy leaves nothing; a stale layout
     /// record is refused with its reason in libxl's device-model log.
     /// </summary>
     [Fact]
@@ -361,12 +362,17 @@ public sealed partial class XenLabTests(ITestOutputHelper output) : IDisposable
             "life: no companion left after power-off",
             "life: the second boot's write is in a.img",
             "life: the first boot's write is in b.img",
+            "sr: the companion guards libxl's QMP socket (xl save passes through it)",
             "sr: xl save while the guest writes",
             "sr: the companion exits with the saved domain",
             "sr: xl restore",
             "sr: a companion runs for the restored domain",
+            "migrate: the restored domain's companion guards its QMP socket",
             "migrate: xl migrate is refused",
-            "migrate: the reason is in qemu-dm-sr--incoming.log",
+            "migrate: xl prints the reason",
+            "migrate: it failed in libxc's save setup, before any page or the suspend",
+            "migrate: the companion logged the refusal",
+            "migrate: the receiving wrapper never ran",
             "migrate: its companion still runs",
             "migrate: no receiving domain is left",
             "sr: the guest finished its loop",

@@ -9,8 +9,10 @@
 #   3. sr: a guest reading and writing its pmem is xl save'd and xl restore'd; at the end the
 #      md5 of its device equals dom0's md5 of the backing file.
 #   3b. migrate: xl migrate of the restored sr guest (to this host, over a local "ssh") is refused
-#      by the receiving side's wrapper, with the reason in its device-model log; the guest resumes
-#      where it was, same domain, companion still running, and finishes its loop.
+#      before the guest is suspended: the companion's QMP guard answers xl's dirty-log request
+#      (libxc's save setup, before any page is sent or the guest suspended) with the reason, which
+#      xl prints; the receiving wrapper never runs; the guest keeps running as the same domain,
+#      companion still running, and finishes its loop.
 #   4. xl destroy of the running sr guest: no companion, no xenstore nodes, nothing in /run.
 #   4b. a stale layout record (vNVDIMM settings changed after tables) is refused: xl create
 #      fails, the reason is in /var/log/xen/qemu-dm-NAME.log, nothing is left.
@@ -194,6 +196,8 @@ tables sr >/dev/null
 if xl create sr.cfg >sr-create.out 2>&1; then
   lab_follow sr
   if wait_line sr 'SR-LOOPING' 900; then
+    lab_check "sr: the companion guards libxl's QMP socket (xl save passes through it)" \
+      grep -q "qmp guard: on /var/run/xen/qmp-libxl-$(xl domid sr) " /var/log/xen/xen-vnvdimm-sr.log
     lab_check "sr: xl save while the guest writes" timed ts xl save sr "$SAVE/sr"
     lab_time sr_xl_save "$ts"
     lab_check "sr: the companion exits with the saved domain" no_companion 120
@@ -201,9 +205,11 @@ if xl create sr.cfg >sr-create.out 2>&1; then
     lab_time sr_xl_restore "$tr"
     d=$(xl domid sr)
     lab_check "sr: a companion runs for the restored domain" test "$(xenstore-read /local/domain/0/device-model/$d/vnvdimm/state 2>/dev/null)" = running
-    # ---- 3b. xl migrate (to this host over a local "ssh"): the receiving wrapper refuses it
+    # ---- 3b. xl migrate (to this host over a local "ssh"): refused by the sender's QMP guard
     printf '#!/bin/sh\nshift\nexec "$@"\n' >/tmp/local-ssh; chmod +x /tmp/local-ssh
     : >/var/log/xen/qemu-dm-sr--incoming.log 2>/dev/null
+    lab_check "migrate: the restored domain's companion guards its QMP socket" \
+      grep -q "qmp guard: on /var/run/xen/qmp-libxl-$d " /var/log/xen/xen-vnvdimm-sr.log
     t0=$(lab_now)
     if xl migrate -s /tmp/local-ssh sr localhost >migrate.out 2>&1; then
       lab_check "migrate: xl migrate is refused" false
@@ -213,8 +219,13 @@ if xl create sr.cfg >sr-create.out 2>&1; then
     lab_time sr_xl_migrate_refused "$(lab_elapsed "$t0")"
     sed 's/^/[xl migrate] /' migrate.out | tail -n 30
     sed 's/^/[qemu-dm-sr--incoming] /' /var/log/xen/qemu-dm-sr--incoming.log 2>/dev/null | tail -n 10
-    lab_check "migrate: the reason is in qemu-dm-sr--incoming.log" \
-      grep -q "refusing to receive guest sr (domain [0-9]*) by xl migrate: its vNVDIMMs are files on the sending host's pmem" /var/log/xen/qemu-dm-sr--incoming.log
+    lab_check "migrate: xl prints the reason" \
+      grep -q "live migration of domain $d refused before the guest was suspended: its vNVDIMMs are files on this host's pmem" migrate.out
+    # libxc's HVM save setup asks for QEMU's dirty log before the first page is sent; the guest is
+    # suspended only after the last round of pages
+    lab_check "migrate: it failed in libxc's save setup, before any page or the suspend" grep -q "Couldn't enable qemu log-dirty mode" migrate.out
+    lab_check "migrate: the companion logged the refusal" grep -q "migration: xen-vnvdimm: live migration of domain $d refused" /var/log/xen/xen-vnvdimm-sr.log
+    lab_check "migrate: the receiving wrapper never ran" sh -c "! grep -q 'refusing to receive' /var/log/xen/qemu-dm-sr--incoming.log"
     lab_check "migrate: the guest resumed as the same domain ($d)" test "$(xl domid sr 2>/dev/null)" = "$d"
     lab_check "migrate: its companion still runs" test "$(xenstore-read /local/domain/0/device-model/$d/vnvdimm/state 2>/dev/null)" = running
     lab_check "migrate: no receiving domain is left" sh -c "! xl domid sr--incoming"
