@@ -12,6 +12,8 @@
 #   *-1g       the same with memory = 1024 (guest RAM size)
 #   *-tsc      the same with tsc_mode = "native": the guest's RDTSC runs without a VM exit (Xen's
 #              default on this emulated CPU, which has no invariant TSC, is to trap and emulate it)
+# LAB_BOOT_STRESS=N: N busy loops in dom0 while the guests boot (the stage's scenarios keep dom0
+#   busy: the companion, QEMU, dd and md5sum of the backings), changing the timing of guest exits.
 # LAB_BOOT_VERBOSE=0: the stage's own guest settings (quiet, console on ttyS0) instead of a verbose
 #   kernel log; with LAB_GUEST_APPEND=nokaslr a fault's RIP still resolves through the kallsyms.
 # The guest kernel logs to its serial console from the first instruction (earlyprintk=ttyS0, no
@@ -130,6 +132,12 @@ tsc_probe() { # DOMID VARIANT
 }
 count() { eval "n_${1//-/_}_$2=\$(( \${n_${1//-/_}_$2:-0} + 1 ))"; }
 
+stress=()
+for _ in $(seq 1 "${LAB_BOOT_STRESS:-0}"); do
+  (while :; do :; done) &
+  stress+=("$!")
+done
+((${#stress[@]})) && echo "lab: ${#stress[@]} busy loops in dom0 while the guests boot"
 budget="${LAB_BOOT_BUDGET:-100000}" t_loop=$(lab_secs)
 for i in $(seq 1 "$boots"); do
   for v in $variants; do
@@ -137,6 +145,7 @@ for i in $(seq 1 "$boots"); do
     boot_one "$i" "$v"
   done
 done
+((${#stress[@]})) && kill "${stress[@]}" 2>/dev/null
 fails=0
 for v in $variants; do
   k="${v//-/_}"; ok=$(eval echo "\${n_${k}_ok:-0}"); f=$(eval echo "\${n_${k}_fault:-0}"); o=$(eval echo "\${n_${k}_other:-0}")
