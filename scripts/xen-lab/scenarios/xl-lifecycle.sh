@@ -226,7 +226,7 @@ if xl create sr.cfg >sr-create.out 2>&1; then
     lab_check "migrate: it failed in libxc's save setup, before any page or the suspend" grep -q "Couldn't enable qemu log-dirty mode" migrate.out
     lab_check "migrate: the companion logged the refusal" grep -q "migration: xen-vnvdimm: live migration of domain $d refused" /var/log/xen/xen-vnvdimm-sr.log
     lab_check "migrate: the receiving wrapper never ran" sh -c "! grep -q 'refusing to receive' /var/log/xen/qemu-dm-sr--incoming.log"
-    lab_check "migrate: the guest resumed as the same domain ($d)" test "$(xl domid sr 2>/dev/null)" = "$d"
+    lab_check "migrate: the guest runs on as the same domain ($d)" test "$(xl domid sr 2>/dev/null)" = "$d"
     lab_check "migrate: its companion still runs" test "$(xenstore-read /local/domain/0/device-model/$d/vnvdimm/state 2>/dev/null)" = running
     lab_check "migrate: no receiving domain is left" sh -c "! xl domid sr--incoming"
     lab_check "sr: the guest finished its loop" wait_line sr 'SR-MD5 ' 1200
