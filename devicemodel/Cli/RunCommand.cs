@@ -128,6 +128,9 @@ internal static class RunCommand
             var claims = new Claims.ClaimRegistry(claimsDir, liveness, line => logger.LogInformation("claims: {Line}", line));
             var companion = new Companion.Companion(new CompanionOptions(xenDom, stateDir, xenstore, spa, labels, claims,
                 HostPmem: platform == "sim" ? null : Backing.Sysfs.SysfsTree.System), layout, backend, logging);
+            // A guard killed with its companion left libxl's path dead: the re-attaching run stands in again.
+            if (qmpGuard is null && platform == "xen" && File.Exists(QemuLinkOf(stateDir, xenDom)))
+                qmpGuard = $"/var/run/xen/qmp-libxl-{xenDom}";
             using var guard = qmpGuard is null ? null : StartQmpGuard(qmpGuard, xenDom, stateDir, logging);
             try
             {
@@ -159,10 +162,12 @@ internal static class RunCommand
     // wrapper saw the companion running; the companion does not wait for it.
     private static QmpGuard StartQmpGuard(string path, ushort domid, string stateDir, ILoggerFactory logging)
     {
-        var guard = new QmpGuard(path, Path.Combine(stateDir, $"qmp-libxl-{domid}.qemu"),
+        var guard = new QmpGuard(path, QemuLinkOf(stateDir, domid),
             pid => MigrationRefusal.IsLiveMigration(MigrationRefusal.CommandLineOf(pid)) ? MigrationRefusal.Reason(domid) : null,
             logging.CreateLogger("qmp"));
         _ = guard.InstallAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
         return guard;
     }
+
+    private static string QemuLinkOf(string stateDir, ushort domid) => Path.Combine(stateDir, $"qmp-libxl-{domid}.qemu");
 }
