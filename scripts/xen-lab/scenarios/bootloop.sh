@@ -10,10 +10,15 @@
 #              tables + xl create -p + xen-vnvdimm run + unpause (the steps the device-model wrapper takes, done by hand)
 #   *-nopv     the same with xen_nopv on the guest's kernel command line
 #   *-1g       the same with memory = 1024 (guest RAM size)
-#   *-tsc      the same with tsc_mode = "native": the guest's RDTSC runs without a VM exit (Xen's
-#              default on this emulated CPU, which has no invariant TSC, is to trap and emulate it)
+#   *-tsc      the same with tsc_mode = "native" (what every other lab guest uses): the guest's
+#              RDTSC runs without a VM exit; the variants without -tsc use Xen's default mode, which
+#              on this emulated CPU (no invariant TSC) traps and emulates every RDTSC
 # LAB_BOOT_STRESS=N: N busy loops in dom0 while the guests boot (the stage's scenarios keep dom0
 #   busy: the companion, QEMU, dd and md5sum of the backings), changing the timing of guest exits.
+# LAB_BOOT_HAMMER=SECONDS: after booting, each guest reads its clock for this long (a shell loop on
+#   /proc/uptime: every read is a clocksource read, i.e. an RDTSC, which Xen traps and emulates in
+#   its default TSC mode on this CPU and does not in tsc_mode "native"); the guest prints how many
+#   reads it made. Thousands of RDTSC exits a second instead of the few a boot makes.
 # LAB_BOOT_VERBOSE=0: the stage's own guest settings (quiet, console on ttyS0) instead of a verbose
 #   kernel log; with LAB_GUEST_APPEND=nokaslr a fault's RIP still resolves through the kallsyms.
 # The guest kernel logs to its serial console from the first instruction (earlyprintk=ttyS0, no
@@ -45,6 +50,16 @@ if [ -n "$b" ] && [ ! -e /tmp/.ks ] && grep -q ks=1 /proc/cmdline; then
   grep ' [tTwW] ' /proc/kallsyms | gzip -1 | dd of=/dev/${b##*/} bs=1M seek=64 conv=notrunc 2>/dev/null
   sync; echo "LAB-GUEST-KALLSYMS written"
 fi
+h=$(sed -n 's/.*hammer=\([0-9]*\).*/\1/p' /proc/cmdline)
+if [ -n "$h" ]; then
+  read -r u _ </proc/uptime; t0=${u%.*}; n=0; next=$((t0 + 60))
+  while [ "${u%.*}" -lt $((t0 + h)) ]; do
+    i=0; while [ $i -lt 500 ]; do read -r u _ </proc/uptime; i=$((i + 1)); done
+    n=$((n + 500))
+    [ "${u%.*}" -ge $next ] && { echo "LAB-GUEST-HAMMER reads=$n at $u"; next=$((next + 60)); }
+  done
+  echo "LAB-GUEST-HAMMER reads=$n in $((${u%.*} - t0)) s"
+fi
 echo "LAB-GUEST-DONE uptime=$(cut -d' ' -f1 /proc/uptime)"
 G
 lab_guest_initrd guest.sh /tmp/boot.initrd
@@ -67,9 +82,10 @@ boot_one() { # INDEX VARIANT
   # ttyS0, quiet (every byte on the emulated UART is an ioreq round trip)
   [[ "$v" == *-nopv* ]] && { app="xen_nopv"; console=ttyS0; quiet=quiet; }
   [[ "$v" == *-1g* ]] && mem=1024
-  local tsc='s/^tsc_mode = .*//'
-  [[ "$v" == *-tsc* ]] && tsc='$a tsc_mode = "native"'
+  local tsc='s/^tsc_mode = .*/tsc_mode = "default"/'
+  [[ "$v" == *-tsc* ]] && tsc='s/^tsc_mode = .*/tsc_mode = "native"/'
   [[ "$v" == cmp* ]] && ((!ks_done)) && app+=" ks=1"
+  [ -n "${LAB_BOOT_HAMMER:-}" ] && app+=" hammer=$LAB_BOOT_HAMMER"
   rm -f "$LAB_OUT/guest-$name.console"
   LAB_GUEST_APPEND="$app" LAB_GUEST_CONSOLE="$console" LAB_GUEST_QUIET="$quiet" lab_hvm_cfg "$name" /tmp/boot.initrd \
     | sed -e 's/^on_reboot = .*/on_reboot = "preserve"/' -e 's/^on_crash = .*/on_crash = "preserve"/' \
@@ -113,7 +129,7 @@ boot_one() { # INDEX VARIANT
       echo "lab: guest kallsyms: $(wc -l <guest-kallsyms.txt) symbols ($(cat guest-kallsyms.text))"
     fi
   fi
-  echo "LAB-BOOT $i $v $res $(lab_elapsed "$t0")${rip:+ rip=$rip}"
+  echo "LAB-BOOT $i $v $res $(lab_elapsed "$t0")${rip:+ rip=$rip}$(tr -d '\r' <"boots/$tag.console" 2>/dev/null | sed -n 's/^LAB-GUEST-HAMMER \(reads=[0-9]* in [0-9]* s\)/ \1/p')"
   if [ "$res" != ok ]; then
     sed 's/^/lab:   xen: /' "boots/$tag.xen"
     tr -d '\r' <"boots/$tag.console" | tail -n 15 | sed 's/^/lab:   console: /'

@@ -59,6 +59,11 @@ lab_guest_initrd() {
   rm -rf "$d"
 }
 
+# tsc_mode = "native": this emulated CPU has no invariant TSC, so in Xen's default TSC mode every
+# guest RDTSC (each clocksource read) is a VM exit that Xen emulates; every such world switch under
+# QEMU's emulated SVM has a small chance of leaving the guest's vCPU with a broken state (triple
+# fault). Native RDTSC takes that exit away (README "the triple-fault hunt"). LAB_TSC_MODE=default
+# restores Xen's default.
 # pci=noearly: the guest's CPU is AMD (qemu64), so its kernel searches every PCI bus for an AGP
 # aperture, twice: 2 x 8,192 config reads (bus x slot), each two ioreqs to QEMU in dom0 (on a loaded
 # host: 336 s of guest time between "tsc: Detected" and "AGP: No AGP bridge found")
@@ -81,6 +86,7 @@ on_reboot = "destroy"
 on_crash = "destroy"
 device_model_version = "qemu-xen"
 device_model_override = "/usr/libexec/xen-qemu-system-i386"
+tsc_mode = "${LAB_TSC_MODE:-native}"
 EOF
   local l
   for l in "$@"; do printf '%s\n' "$l"; done
