@@ -19,6 +19,8 @@
 #   /proc/uptime: every read is a clocksource read, i.e. an RDTSC, which Xen traps and emulates in
 #   its default TSC mode on this CPU and does not in tsc_mode "native"); the guest prints how many
 #   reads it made. Thousands of RDTSC exits a second instead of the few a boot makes.
+#   LAB_BOOT_HAMMER_SRC=rtc reads /sys/class/rtc/rtc0/time instead: port I/O to the CMOS clock,
+#   which Xen emulates itself, so the same kind of world switch without an RDTSC.
 # LAB_BOOT_VERBOSE=0: the stage's own guest settings (quiet, console on ttyS0) instead of a verbose
 #   kernel log; with LAB_GUEST_APPEND=nokaslr a fault's RIP still resolves through the kallsyms.
 # The guest kernel logs to its serial console from the first instruction (earlyprintk=ttyS0, no
@@ -52,13 +54,15 @@ if [ -n "$b" ] && [ ! -e /tmp/.ks ] && grep -q ks=1 /proc/cmdline; then
 fi
 h=$(sed -n 's/.*hammer=\([0-9]*\).*/\1/p' /proc/cmdline)
 if [ -n "$h" ]; then
+  src=/proc/uptime; grep -q hammersrc=rtc /proc/cmdline && src=/sys/class/rtc/rtc0/time
   read -r u _ </proc/uptime; t0=${u%.*}; n=0; next=$((t0 + 60))
   while [ "${u%.*}" -lt $((t0 + h)) ]; do
-    i=0; while [ $i -lt 500 ]; do read -r u _ </proc/uptime; i=$((i + 1)); done
+    i=0; while [ $i -lt 500 ]; do read -r x _ <$src; i=$((i + 1)); done
+    read -r u _ </proc/uptime
     n=$((n + 500))
     [ "${u%.*}" -ge $next ] && { echo "LAB-GUEST-HAMMER reads=$n at $u"; next=$((next + 60)); }
   done
-  echo "LAB-GUEST-HAMMER reads=$n in $((${u%.*} - t0)) s"
+  echo "LAB-GUEST-HAMMER reads=$n in $((${u%.*} - t0)) s ($src: $x)"
 fi
 echo "LAB-GUEST-DONE uptime=$(cut -d' ' -f1 /proc/uptime)"
 G
@@ -85,7 +89,7 @@ boot_one() { # INDEX VARIANT
   local tsc='s/^tsc_mode = .*/tsc_mode = "default"/'
   [[ "$v" == *-tsc* ]] && tsc='s/^tsc_mode = .*/tsc_mode = "native"/'
   [[ "$v" == cmp* ]] && ((!ks_done)) && app+=" ks=1"
-  [ -n "${LAB_BOOT_HAMMER:-}" ] && app+=" hammer=$LAB_BOOT_HAMMER"
+  [ -n "${LAB_BOOT_HAMMER:-}" ] && app+=" hammer=$LAB_BOOT_HAMMER hammersrc=${LAB_BOOT_HAMMER_SRC:-uptime}"
   rm -f "$LAB_OUT/guest-$name.console"
   LAB_GUEST_APPEND="$app" LAB_GUEST_CONSOLE="$console" LAB_GUEST_QUIET="$quiet" lab_hvm_cfg "$name" /tmp/boot.initrd \
     | sed -e 's/^on_reboot = .*/on_reboot = "preserve"/' -e 's/^on_crash = .*/on_crash = "preserve"/' \
