@@ -55,6 +55,7 @@ fi
 h=$(sed -n 's/.*hammer=\([0-9]*\).*/\1/p' /proc/cmdline)
 if [ -n "$h" ]; then
   src=/proc/uptime; grep -q hammersrc=rtc /proc/cmdline && src=/sys/class/rtc/rtc0/time
+  [ -r "$src" ] || { echo "LAB-GUEST-HAMMER no $src, reading /proc/uptime"; src=/proc/uptime; }
   read -r u _ </proc/uptime; t0=${u%.*}; n=0; next=$((t0 + 60))
   while [ "${u%.*}" -lt $((t0 + h)) ]; do
     i=0; while [ $i -lt 500 ]; do read -r x _ <$src; i=$((i + 1)); done
