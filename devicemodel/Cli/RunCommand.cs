@@ -17,8 +17,9 @@ namespace XenVnvdimm.DeviceModel.Cli;
 /// <c>xen-vnvdimm run --platform qemu --config FILE [--domid N] [--guest-script S] [--console-log F]</c>:
 /// runs a guest with its vNVDIMMs and serves its DSM calls until it exits; exits with the
 /// guest's status. With --domid it publishes its state in xenstore and takes hot-add commands.
-/// <c>--layout DIR</c> (what the device-model wrapper passes) starts from the record <c>xen-vnvdimm tables</c>
-/// wrote in DIR, refusing it when the config changed since; --config then defaults to the config the record names.
+/// <c>--layout DIR</c> (what the device-model wrapper passes) runs the layout <c>xen-vnvdimm tables</c> recorded
+/// in DIR, loaded rather than planned again, refusing it when the config changed since or when it does not
+/// describe the acpi_firmware beside it; --config then defaults to the config the record names.
 /// This is the edge: the environment is read here and nowhere below.
 /// </summary>
 internal static class RunCommand
@@ -36,7 +37,7 @@ internal static class RunCommand
     };
     private static readonly Option<string?> s_layout = new("--layout")
     {
-        Description = "start from the layout record `tables` wrote in DIR (what the device-model wrapper passes); refused when the config changed since",
+        Description = "run the layout `tables` recorded in DIR, loaded, not planned again (what the device-model wrapper passes); refused when the config changed since or the record does not match the acpi_firmware beside it",
         HelpName = "DIR",
     };
     private static readonly Option<string?> s_domid = new("--domid")
@@ -106,10 +107,11 @@ internal static class RunCommand
         bool restrict = args.GetValue(s_restrict);
         string? qmpGuard = args.GetValue(s_qmpGuard);
         var labels = LabelDirectoryOption.Read(args, logging);
-        string config = layoutDir is null
-            ? configOption ?? throw new UserErrorException("missing required option --config (or --layout DIR)")
-            : Tables.LayoutRecord.Verify(layoutDir, configOption, platform == "qemu" ? GuestPlatform.Qemu : GuestPlatform.Xen,
-                logging.CreateLogger("run"), labels).ConfigPath;
+        // With --layout the companion runs the layout `tables` recorded, checked, never planned again.
+        (Tables.LayoutRecord Record, GuestLayout Layout)? recorded = layoutDir is null ? null
+            : Tables.LayoutRecord.Verify(layoutDir, configOption, platform == "qemu" ? GuestPlatform.Qemu : GuestPlatform.Xen);
+        string config = recorded?.Record.ConfigPath
+            ?? configOption ?? throw new UserErrorException("missing required option --config (or --layout DIR)");
         string stateDir = ClaimsDirectoryOption.StateDirectory;
         string claimsDir = ClaimsDirectoryOption.Read(args);
         string? xenstore = XenStore.Client.XenStoreEndpoint.Resolve(Environment.GetEnvironmentVariable(XenStore.Client.XenStoreEndpoint.EnvironmentVariable), File.Exists);
@@ -122,7 +124,7 @@ internal static class RunCommand
             if (spaBase is not null && platform != "sim")
                 throw new UserErrorException($"--assume-spa-base '{spaBase}' is for --platform sim only: on xen every frame must be host pmem");
             ulong? spa = spaBase is null ? null : SizeParser.Parse(spaBase, "--assume-spa-base");
-            var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, logger), labels: labels);
+            var layout = recorded?.Layout ?? LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, logger), labels: labels);
             var backend = new XenBackend(new XenBackendOptions(xenDom, platform == "sim", stateDir, spa, restrict), logging);
             Claims.IDomainLiveness liveness = platform == "sim" ? new Claims.SimDomainLiveness(stateDir) : Claims.XenDomainLiveness.OnHost();
             var claims = new Claims.ClaimRegistry(claimsDir, liveness, line => logger.LogInformation("claims: {Line}", line));
@@ -153,7 +155,7 @@ internal static class RunCommand
 
         string harness = GuestHarness.Locate(Environment.GetEnvironmentVariable("XEN_VNVDIMM_GUEST_RUN"));
         var options = new QemuRunOptions(harness, script, log, dir, dom, seconds);
-        var qemuLayout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Qemu, logger), labels: labels);
+        var qemuLayout = recorded?.Layout ?? LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Qemu, logger), labels: labels);
         var qemu = new Companion.Companion(new CompanionOptions(dom, stateDir, xenstore, Labels: labels), qemuLayout, new QemuBackend(options, logging), logging);
         return qemu.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
     }

@@ -92,7 +92,7 @@ internal static class TablesCommand
             ("acpi_firmware.bin", tables.AcpiFirmware),
             ("nfit.txt", System.Text.Encoding.UTF8.GetBytes(NfitDecoder.Describe(NfitParser.Parse(tables.Nfit)))),
             // Last: a record on disk means the tables beside it are complete.
-            (LayoutRecord.FileName, LayoutJson.Write(layout, record)),
+            (LayoutRecord.FileName, LayoutJson.Write(layout, record, platform)),
         };
         WriteAll(dir, files);
         logger.LogInformation("wrote {Count} devices, {Slots} slots to {Dir}", layout.Devices.Count, layout.SlotCount, dir);

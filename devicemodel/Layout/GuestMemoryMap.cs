@@ -95,6 +95,9 @@ public sealed class GuestMemoryMap
     /// <summary>mmio_hole= (MiB), or the default 256.</summary>
     public ulong MmioHoleMiB { get; }
 
+    /// <summary>Whether the config set <c>mmio_hole</c> (else <see cref="MmioHoleMiB"/> is libxl's default).</summary>
+    public bool MmioHoleGiven => _holeGiven;
+
     /// <summary>Start of the MMIO hole (4 GiB − mmio_hole).</summary>
     public ulong MmioStart { get; }
 

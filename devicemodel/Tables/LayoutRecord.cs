@@ -1,7 +1,5 @@
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using XenVnvdimm.DeviceModel.Config;
-using XenVnvdimm.DeviceModel.Labels;
 using XenVnvdimm.DeviceModel.Layout;
 
 namespace XenVnvdimm.DeviceModel.Tables;
@@ -18,7 +16,7 @@ namespace XenVnvdimm.DeviceModel.Tables;
 public sealed record LayoutRecord(string Directory, string? Name, string ConfigPath, string Digest)
 {
     /// <summary>Version of the record format; another version must be rewritten by <c>tables</c>.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>File name of the record in its directory.</summary>
     public const string FileName = "layout.json";
@@ -71,17 +69,33 @@ public sealed record LayoutRecord(string Directory, string? Name, string ConfigP
     }
 
     /// <summary>
-    /// The check before a device model starts from the record in <paramref name="dir"/>: the config
-    /// (<paramref name="configPath"/>, else the one the record names) still has the recorded
-    /// vNVDIMM settings, and the tables planned from it now (backing sizes included) are byte for
-    /// byte the acpi_firmware libxl hands the guest. Returns the record.
+    /// What a device model starts from: the layout recorded in <paramref name="dir"/>, loaded, not
+    /// planned again. Refused when the config (<paramref name="configPath"/>, else the one the record
+    /// names) no longer has the recorded vNVDIMM settings, when the record was written for another
+    /// platform, or when the tables built from the recorded layout are not byte for byte the
+    /// acpi_firmware libxl hands the guest: the companion's FIT then always describes the guest's NFIT.
     /// </summary>
-    public static LayoutRecord Verify(string dir, string? configPath, GuestPlatform platform, ILogger logger, LabelLocation? labels = null)
+    public static (LayoutRecord Record, GuestLayout Layout) Verify(string dir, string? configPath, GuestPlatform platform)
     {
         var record = Read(dir);
         var file = VnvdimmConfig.ReadFile(configPath ?? record.ConfigPath);
         record = Load(dir, file) with { ConfigPath = Path.GetFullPath(configPath ?? record.ConfigPath) };
-        byte[] planned = GuestTables.Build(LayoutPlanner.Plan(VnvdimmConfig.FromFile(file, platform, logger), labels: labels)).AcpiFirmware;
+        string path = Path.Combine(dir, FileName);
+        GuestLayout layout;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            layout = LayoutJson.Read(doc.RootElement, platform);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException or InvalidOperationException or UserErrorException)
+        {
+            throw new UserErrorException($"{path} does not hold a usable layout ({e.Message}); re-run tables");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException($"cannot read {path} ({e.Message}); re-run tables");
+        }
+        byte[] built = GuestTables.Build(layout).AcpiFirmware;
         byte[] written;
         try
         {
@@ -91,9 +105,8 @@ public sealed record LayoutRecord(string Directory, string? Name, string ConfigP
         {
             throw new UserErrorException($"cannot read {record.AcpiFirmwarePath} ({e.Message}); re-run tables");
         }
-        if (!planned.AsSpan().SequenceEqual(written))
-            throw new UserErrorException(
-                $"{record.AcpiFirmwarePath} no longer matches {Path.GetFileName(record.ConfigPath)} (a backing changed size?); re-run tables");
-        return record;
+        if (!built.AsSpan().SequenceEqual(written))
+            throw new UserErrorException($"{record.AcpiFirmwarePath} is not what {path} describes; re-run tables");
+        return (record, layout);
     }
 }

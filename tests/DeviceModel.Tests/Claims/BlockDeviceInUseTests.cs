@@ -1,4 +1,5 @@
 using XenVnvdimm.DeviceModel.Backing;
+using XenVnvdimm.DeviceModel.Backing.Kernel;
 using XenVnvdimm.DeviceModel.Backing.Sysfs;
 using XenVnvdimm.Tests.Backing.Support;
 using Xunit;
@@ -6,8 +7,8 @@ using Xunit;
 namespace XenVnvdimm.Tests.Claims;
 
 /// <summary>
-/// A block device dom0 uses is refused, naming the user: active swap and a mounted partition on real
-/// loop devices (the kernel's /proc/swaps and mountinfo), a stacked holder (dm/md) in a synthetic
+/// A block device dom0 uses is refused, naming the user: active swap, a mounted partition and an
+/// exclusive opener on real loop devices (the kernel's /proc/swaps, mountinfo and O_EXCL), a stacked holder (dm/md) in a synthetic
 /// sysfs (this machine has no device-mapper).
 /// </summary>
 public sealed class BlockDeviceInUseTests : IDisposable
@@ -51,6 +52,22 @@ public sealed class BlockDeviceInUseTests : IDisposable
             Shell.Run("swapoff", loop);
         }
         // Control: the same device, swap off, is accepted.
+        using var free = Attach(loop);
+        Assert.True(free.Accepted, string.Join("; ", free.Refusals));
+    }
+
+    [Fact]
+    public void ADeviceAnotherProcessHoldsExclusivelyIsRefused()
+    {
+        string loop = Loop(Image("held.img", 8));
+        // What md, dm, a mount or another companion do: the kernel's exclusive claim on the device.
+        using (var holder = NativeFile.Open(loop, writable: true, exclusive: true))
+        {
+            using var r = Attach(loop);
+            Assert.False(r.Accepted);
+            Assert.Contains(r.Refusals, x => x.Reason == RefusalReason.InUse && x.Detail.StartsWith("the device is held exclusively (O_EXCL: EBUSY)", StringComparison.Ordinal));
+        }
+        // Control: the holder gone, the same device is accepted.
         using var free = Attach(loop);
         Assert.True(free.Accepted, string.Join("; ", free.Refusals));
     }

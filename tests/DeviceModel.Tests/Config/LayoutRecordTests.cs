@@ -53,6 +53,6 @@ public class LayoutRecordTests : IDisposable
         Assert.StartsWith($"no layout record in {_dir}", none.Message, StringComparison.Ordinal);
         Write(Base, version: 0);
         var old = Assert.Throws<UserErrorException>(() => LayoutRecord.Read(_dir));
-        Assert.EndsWith("is a version 0 layout record, this xen-vnvdimm reads version 1; re-run tables", old.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"is a version 0 layout record, this xen-vnvdimm reads version {LayoutRecord.Version}; re-run tables", old.Message, StringComparison.Ordinal);
     }
 }

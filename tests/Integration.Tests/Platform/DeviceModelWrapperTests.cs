@@ -93,7 +93,8 @@ public class DeviceModelWrapperTests
         Assert.Contains($"acpi_firmware = \"{s.TablesDir}/g1/acpi_firmware.bin\"", tables.Stdout);
         using (var record = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes($"{s.TablesDir}/g1/layout.json")))
         {
-            Assert.Equal(1, record.RootElement.GetProperty("version").GetInt32());
+            Assert.Equal(2, record.RootElement.GetProperty("version").GetInt32());
+            Assert.Equal("xen", record.RootElement.GetProperty("platform").GetString());
             Assert.Equal("g1", record.RootElement.GetProperty("name").GetString());
             Assert.Equal(s.Config, record.RootElement.GetProperty("config").GetString());
             Assert.StartsWith("xxh128:", record.RootElement.GetProperty("config_digest").GetString(), StringComparison.Ordinal);

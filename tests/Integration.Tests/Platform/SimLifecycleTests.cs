@@ -123,6 +123,10 @@ public class SimLifecycleTests
         Assert.Equal("stopped", Read(sock, $"{b}/state"));
         Assert.Equal(c, Read(sock, $"{b}/devices/1/backend"));
         Assert.Contains("stopping on SIGTERM: the guest keeps its pmem", log);
+        // Its claims and pins stay too: no other guest may take these frames, no one may move the files' blocks.
+        string claims = Path.Combine(SimState.Directory, "claims");
+        Assert.Equal([$"d{domid}.s0.claim", $"d{domid}.s1.claim"], Directory.GetFiles(claims, $"d{domid}.*").Select(Path.GetFileName).Order());
+        Assert.True(Immutable(a) && Immutable(c), "SIGTERM unpinned a backing of a live guest");
 
         // A new run re-attaches to both devices without a single mapping hypercall and serves again.
         using var second = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
@@ -137,7 +141,11 @@ public class SimLifecycleTests
 
         // Only the domain's release takes everything away.
         await second.ReleaseAndAssertNothingLeftAsync(xs);
+        Assert.Empty(Directory.GetFiles(claims, $"d{domid}.*"));
+        Assert.False(Immutable(a) || Immutable(c), "a backing stayed immutable after its domain was released");
     }
+
+    private static bool Immutable(string path) => ProcessRunner.Run("lsattr", ["-d", path]).Stdout.Split(' ')[0].Contains('i');
 
     [Fact]
     public async Task ASecondCompanionIsRefused()
