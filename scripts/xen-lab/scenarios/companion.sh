@@ -296,11 +296,20 @@ if create_guest cmp cmp1.cfg; then
   lab_check "cmp: state=running in oxenstored" test "$(xenstore-read "$base/state")" = running
   lab_check "cmp: pid in xenstore is the companion" test "$(xenstore-read "$base/pid")" = "$(companion_pid cmp)"
   lab_check "cmp: devices/1/gpa in xenstore is the planned $b_gpa" test "$(xenstore-read "$base/devices/1/gpa")" = "$b_gpa"
+  pinned() { lsattr -d "$@" | awk '$1 !~ /i/ { bad = 1 } END { exit bad }'; }
+  unpinned() { lsattr -d "$@" | awk '$1 ~ /i/ { bad = 1 } END { exit bad }'; }
+  lsattr -d $P/a.img $P/b.img $P/c.img
+  lab_check "cmp: the mapped files are pinned immutable while the guest runs" pinned $P/a.img $P/b.img $P/c.img
+  lab_check "cmp: truncate of a mapped file fails" sh -c "! truncate -s 1M $P/a.img 2>/dev/null && test \$(stat -c %s $P/a.img) -gt 1048576"
+  lab_check "cmp: its claims are on disk (slots 0-2)" test -e /run/xen-vnvdimm/claims/d$domid.s0.claim -a -e /run/xen-vnvdimm/claims/d$domid.s1.claim -a -e /run/xen-vnvdimm/claims/d$domid.s2.claim
+  lab_check "cmp: c's label file is under /var/lib/xen-vnvdimm/labels ($c_label)" test "${c_label#/var/lib/xen-vnvdimm/labels/}" != "$c_label"
   lab_check "cmp: guest sees its vNVDIMMs" lab_wait_console cmp 'LAB-GUEST-PMEM|GUEST-EXIT=' 1200
   lab_time xl_create_to_guest_pmem_with_companion "$(lab_elapsed "$t0")"
   lab_check "cmp: guest ran its script" lab_wait_console cmp 'GUEST-EXIT=' 1200
   lab_check "cmp: guest powered off" lab_wait_gone cmp 300
   lab_check "cmp: companion exited when the domain went" companion_gone cmp 120
+  lab_check "cmp: the pins went with the domain" unpinned $P/a.img $P/b.img $P/c.img
+  lab_check "cmp: the claims went with the domain" sh -c "! ls /run/xen-vnvdimm/claims/d$domid.* 2>/dev/null"
   c="$(tr -d '\r' <"$LAB_OUT/guest-cmp.console")"
   lab_check "cmp: guest sees a (contiguous) at $a_gpa, $a_size bytes, dom0's bytes" \
     grep -q "LAB-GUEST-DEV a gpa=$a_gpa size=$a_size md5=$(cat a.md5)" <<<"$c"

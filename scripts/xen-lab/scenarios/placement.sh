@@ -7,10 +7,13 @@
 #      System RAM and Persistent Memory do not overlap; data both ways.
 #   b. the same config with vnvdimm_base = 4294967296 (inside its RAM): `tables` refuses it
 #      (exit 2, naming vnvdimm_base) and writes nothing; nothing is mapped.
+#   b2. pop: `run` for a paused guest with RAM at 4 GiB, given a config whose window (4 GiB) passes
+#      every config check, is refused by the populated-window check against Xen's p2m; nothing mapped.
 #   c. work: while a guest writes records to its pmem and reads them back, a bad hot-add
 #      (backend= a directory) is answered `error: ...`, then SIGTERM + a new run: the companion
 #      keeps serving, the guest never sees a wrong byte, and at the end the md5 of its data
-#      equals dom0's.
+#      equals dom0's. Between the SIGTERM and the new run (no companion alive) a second domain's
+#      companion for the same frames is refused by the host-wide claims, naming the holder.
 #   scripts/xen-lab/run --scenario scripts/xen-lab/scenarios/placement.sh --nvdimm-size 512M
 . "$LAB_LIB"
 LAB_TOKEN="${LAB_TOKEN:-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')}"
@@ -117,6 +120,25 @@ lab_check "bad: one line, no stack trace" test "$(wc -l <bad-tables.out)" = 1
 lab_check "bad: no tables were written" test ! -e bad-tables/acpi_firmware.bin
 lab_check "bad: nothing was mapped" test "$(xl dmesg | grep -c 'memory_map:add' || true)" = "$adds"
 
+# ---- b2. run asks Xen: a window over frames the domain already has is refused --------------------
+# A paused guest with 256 MiB of RAM at 4 GiB and no vNVDIMMs; a companion is started for it with a
+# 512 MiB guest's config, whose window (4 GiB) passes every config check: only Xen's p2m
+# (XENMEM_maximum_gpfn + getpageframeinfo3) can tell that the guest has RAM there.
+{ hvm_cfg pop /tmp/hi.initrd 768; echo "mmio_hole = 3584"; } >pop.cfg
+{ hvm_cfg pop /tmp/hi.initrd 512; echo "vnvdimms = [ 'backend=/dev/pmem0, label_size=0' ]"; } >pop-run.cfg
+if xl create -p pop.cfg >/dev/null; then
+  pdom=$(xl domid pop)
+  xen-vnvdimm run --platform xen --domid "$pdom" --config pop-run.cfg >pop-companion.log 2>&1 </dev/null; prc=$?
+  cat pop-companion.log
+  lab_check "pop: run refuses a window over the guest's RAM (exit $prc)" test "$prc" = 1
+  lab_check "pop: it says the frames are already populated" grep -q "dom$pdom: guest frames 0x100000000-0x[0-9a-f]* are already populated (0x100000000 holds a page)" pop-companion.log
+  lab_check "pop: nothing was mapped into it" test "$(memmaps add "$pdom")" = 0
+  lab_check "pop: no state left for it" test ! -e "/run/xen-vnvdimm/$pdom.state"
+  xl destroy pop
+else
+  lab_check "pop: xl create -p" false
+fi
+
 # ---- c. a working guest: a bad hot-add, SIGTERM and a new run change nothing ---------------------
 W_CMD=200 W_PROG=201
 blk_put $W_CMD ""; blk_put $W_PROG ""
@@ -165,6 +187,20 @@ if start_guest work work.cfg; then
   lab_check "work: SIGTERM: the companion exits 0" wait "$CPID"
   lab_check "work: SIGTERM: state=stopped" test "$(state_of work)" = stopped
   lab_check "work: the guest keeps writing with no companion" advances
+  # No companion runs now, yet the frames stay the guest's: a second domain's companion for the
+  # same /dev/pmem0 is refused by the host-wide claims, naming the holder, and maps nothing.
+  { lab_hvm_cfg other /tmp/work.initrd; echo "vnvdimms = [ 'backend=/dev/pmem0, label_size=0' ]"; } >other.cfg
+  if xl create -p other.cfg >/dev/null; then
+    odom=$(xl domid other)
+    xen-vnvdimm run --platform xen --domid "$odom" --config other.cfg >other-companion.log 2>&1 </dev/null; orc=$?
+    cat other-companion.log
+    lab_check "claim: a second domain's run for the same frames is refused (exit $orc)" test "$orc" = 1
+    lab_check "claim: the refusal names the holder, dom$wdom" grep -q "are mapped into dom$wdom slot 0.*refusing to map them into dom$odom slot 0" other-companion.log
+    lab_check "claim: nothing was mapped into dom$odom" test "$(memmaps add "$odom")" = 0
+    xl destroy other
+  else
+    lab_check "claim: xl create -p other" false
+  fi
   setsid xen-vnvdimm run --platform xen --domid "$wdom" --config work.cfg >work-companion-2.log 2>&1 </dev/null &
   CPID=$!
   lab_check "work: a new run re-attached and runs" wait_state work running "$CPID"
