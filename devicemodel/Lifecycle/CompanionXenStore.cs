@@ -163,7 +163,12 @@ public sealed class CompanionXenStore : IAsyncDisposable
         var cmd = HotAddCommand.Parse(text);
         if (cmd is null)
         {
-            _logger.LogWarning("ignoring a command without a usable request id (1-64 of A-Z a-z 0-9 - _): '{Command}'", Cut(text, 200));
+            // Its writer cannot find an answer at result/<id>: it gets one at the fixed result/@invalid.
+            string invalid = XenStoreLayout.InvalidIdResult(_domid);
+            string answer = Cut($"error: no usable request id (1-64 of A-Z a-z 0-9 - _) in '{Cut(text, 200)}'",
+                XenVnvdimm.XenStore.Wire.XsLimits.PayloadMax - System.Text.Encoding.UTF8.GetByteCount(invalid) - 1 - 16);
+            await _client.WriteAsync(invalid, answer, cancel);
+            _logger.LogWarning("{Answer}", answer);
             await ClearCommandAsync(text, cancel);
             return;
         }

@@ -17,6 +17,12 @@ public static class XenStoreLayout
     /// <summary>The result node of one request: <c>ok slot=N</c> or <c>error: reason</c>.</summary>
     public static string Result(uint domid, string requestId) => $"{Base(domid)}/result/{requestId}";
 
+    /// <summary>
+    /// Where a command without a usable request id is answered: '@' is a valid xenstore path character
+    /// but never part of a request id, so no request's own result can be this node.
+    /// </summary>
+    public static string InvalidIdResult(uint domid) => $"{Base(domid)}/result/@invalid";
+
     /// <summary>A device's node.</summary>
     public static string Device(uint domid, int slot) => $"{Base(domid)}/devices/{slot}";
 }

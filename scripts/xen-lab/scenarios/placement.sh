@@ -130,7 +130,7 @@ if xl create -p pop.cfg >/dev/null; then
   pdom=$(xl domid pop)
   xen-vnvdimm run --platform xen --domid "$pdom" --config pop-run.cfg >pop-companion.log 2>&1 </dev/null; prc=$?
   cat pop-companion.log
-  lab_check "pop: run refuses a window over the guest's RAM (exit $prc)" test "$prc" = 1
+  lab_check "pop: run refuses a window over the guest's RAM (exit $prc)" test "$prc" = 2
   lab_check "pop: it says the frames are already populated" grep -q "dom$pdom: guest frames 0x100000000-0x[0-9a-f]* are already populated (0x100000000 holds a page)" pop-companion.log
   lab_check "pop: nothing was mapped into it" test "$(memmaps add "$pdom")" = 0
   lab_check "pop: no state left for it" test ! -e "/run/xen-vnvdimm/$pdom.state"
@@ -194,7 +194,7 @@ if start_guest work work.cfg; then
     odom=$(xl domid other)
     xen-vnvdimm run --platform xen --domid "$odom" --config other.cfg >other-companion.log 2>&1 </dev/null; orc=$?
     cat other-companion.log
-    lab_check "claim: a second domain's run for the same frames is refused (exit $orc)" test "$orc" = 1
+    lab_check "claim: a second domain's run for the same frames is refused (exit $orc)" test "$orc" = 2
     lab_check "claim: the refusal names the holder, dom$wdom" grep -q "are mapped into dom$wdom slot 0.*refusing to map them into dom$odom slot 0" other-companion.log
     lab_check "claim: nothing was mapped into dom$odom" test "$(memmaps add "$odom")" = 0
     xl destroy other

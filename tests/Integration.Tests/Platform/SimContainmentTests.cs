@@ -55,15 +55,21 @@ public class SimContainmentTests
         {
             string text = commands[i];
             var parsed = HotAddCommand.Parse(text);
+            // A command without a usable id is answered at the fixed result/@invalid: cleared before each.
+            string resultPath = parsed is null ? XenStoreLayout.InvalidIdResult(domid) : XenStoreLayout.Result(domid, parsed.RequestId);
+            if (parsed is null)
+                await xs.RemoveAsync(resultPath);
             await xs.WriteAsync(XenStoreLayout.Command(domid), text);
             await WaitUntil(async () => (await xs.TryReadStringAsync(XenStoreLayout.Command(domid)) ?? "") != text
-                && (parsed is null || await xs.ExistsAsync(XenStoreLayout.Result(domid, parsed.RequestId))), $"command {i} '{Cut(text)}' answered");
+                && await xs.ExistsAsync(resultPath), $"command {i} '{Cut(text)}' answered");
+            string result = await xs.ReadStringAsync(resultPath);
             if (parsed is null)
             {
+                Assert.True(result.StartsWith("error: no usable request id", StringComparison.Ordinal), $"command {i} '{Cut(text)}' was answered '{Cut(result)}'");
+                Assert.True(Encoding.UTF8.GetByteCount(result) < 4096, $"command {i}: a {result.Length}-character answer");
                 unusable++;
                 continue;
             }
-            string result = await xs.ReadStringAsync(XenStoreLayout.Result(domid, parsed.RequestId));
             Assert.True(result.StartsWith("error: ", StringComparison.Ordinal), $"command {i} '{Cut(text)}' was answered '{Cut(result)}'");
             Assert.True(Encoding.UTF8.GetByteCount(result) < 4096, $"command {i}: a {result.Length}-character answer");
             answered++;
