@@ -4,9 +4,10 @@ namespace XenVnvdimm.DeviceModel.Backing.Pinning;
 
 /// <summary>
 /// Makes a mapped DAX file immutable (FS_IMMUTABLE_FL, <c>chattr +i</c>) so its blocks cannot be freed,
-/// moved or shared while a guest's frames point at them: truncate, fallocate punch-hole, unlink, rename,
-/// reflink/dedupe onto or from it (both filesystems refuse an immutable clone source or target) and
-/// e4defrag/xfs_fsr all fail with EPERM. Whether this process set the flag is returned so it can be
+/// moved while a guest's frames point at them: truncate, fallocate punch-hole, unlink, rename, a
+/// reflink onto it and e4defrag fail with EPERM, and xfs_fsr leaves it where it is. A reflink *from*
+/// it is not stopped (the VFS checks only the clone's destination): the file's own blocks and data
+/// stay, and the next resolution sees them shared. Whether this process set the flag is returned so it can be
 /// recorded beside the domain's claim and cleared, by whichever process sees the domain gone, only
 /// when it was ours to clear.
 /// </summary>
