@@ -26,7 +26,7 @@ public class SimContainmentTests
     {
         using var loop = new LoopFilesystem(fs, 320); // mkfs.xfs wants more than 300 MB
         using var d = new TempDir();
-        string a = Written(loop.PathOf("a.img"), 16 << 20);
+        string a = loop.WriteRandom("a.img", 16 << 20);
         string dir = loop.PathOf("dir");
         Directory.CreateDirectory(dir);
         string sparse = loop.PathOf("sparse.img");
@@ -37,13 +37,13 @@ public class SimContainmentTests
         Shell.Run("ln", a, hardlink);
         string symlink = loop.PathOf("a-sym.img");
         File.CreateSymbolicLink(symlink, a);
-        string small = Written(loop.PathOf("small.img"), 12 << 10);
+        string small = loop.WriteRandom("small.img", 12 << 10);
         string labelTrap = d.File("must-not-exist.label");
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\nvnvdimm_slots = 4\n");
 
         string sock = d.File("xs.sock"), b = string.Format(Base, domid);
         using var xenstored = await EmbeddedXenstored.StartAsync(sock);
-        using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
+        using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock, SimCompanion.OwnDeviceSpaBase(domid));
         await using var xs = await XenStoreClient.ConnectAsync(sock);
         var before = Snapshot(companion);
         var devicesBefore = (await xs.ListAsync($"{b}/devices")).Order().ToArray();
@@ -86,7 +86,7 @@ public class SimContainmentTests
         Assert.True(answered + unusable == commands.Count && answered > 500 && unusable > 100, $"answered {answered}, unusable ids {unusable} of {commands.Count}");
 
         // And it still serves: a good hot-add of a fresh file lands in slot 1.
-        string good = Written(loop.PathOf("good.img"), 8 << 20);
+        string good = loop.WriteRandom("good.img", 8 << 20);
         await xs.WriteAsync(XenStoreLayout.Command(domid), $"good add backend={good}, label_size=0");
         await WaitUntil(async () => await xs.ExistsAsync(XenStoreLayout.Result(domid, "good")), "the good hot-add answered");
         Assert.Equal("ok slot=1", await xs.ReadStringAsync(XenStoreLayout.Result(domid, "good")));
@@ -221,16 +221,6 @@ public class SimContainmentTests
                 _ => garbage.Length == 0 ? $"h{n++} add" : $"{badIds[rng.Next(badIds.Length)]}{n++} {garbage}",
             };
         }
-    }
-
-    private static string Written(string path, int bytes)
-    {
-        var data = new byte[bytes];
-        new Random(bytes).NextBytes(data);
-        File.WriteAllBytes(path, data);
-        using var f = new FileStream(path, FileMode.Open);
-        f.Flush(flushToDisk: true);
-        return path;
     }
 
     private static async Task WaitUntil(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)

@@ -27,16 +27,6 @@ public class SimPinnedFileTests
         Assert.Contains("Operation not permitted", stdout + stderr, StringComparison.Ordinal);
     }
 
-    private static string Written(string path, int bytes)
-    {
-        var data = new byte[bytes];
-        new Random(bytes).NextBytes(data); // the same size gives the same bytes: a dedupe candidate
-        File.WriteAllBytes(path, data);
-        using var f = new FileStream(path, FileMode.Open);
-        f.Flush(flushToDisk: true);
-        return path;
-    }
-
     [Theory]
     [InlineData("ext4", 151)]
     [InlineData("xfs", 152)]
@@ -44,12 +34,12 @@ public class SimPinnedFileTests
     {
         using var loop = new LoopFilesystem(fs, 320); // mkfs.xfs wants more than 300 MB
         using var d = new TempDir();
-        string a = Written(loop.PathOf("a.img"), 16 << 20);
-        string same = Written(loop.PathOf("same.img"), 16 << 20);
+        string a = loop.WriteRandom("a.img", 16 << 20);
+        string same = loop.WriteRandom("same.img", 16 << 20); // same size, same bytes: a dedupe candidate
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}, label_size=0' ]\n");
         string sock = d.File("xs.sock");
         using var xenstored = await EmbeddedXenstored.StartAsync(sock);
-        using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock);
+        using var companion = await SimCompanion.StartAsync(d.File("vm.cfg"), domid, sock, SimCompanion.OwnDeviceSpaBase(domid));
         await using var xs = await XenStoreClient.ConnectAsync(sock);
         string md5 = Md5(a), extents = Extents(a), p2m = P2m(companion);
         Assert.Equal(md5, Md5(same));

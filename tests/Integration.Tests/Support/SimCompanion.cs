@@ -40,26 +40,36 @@ internal sealed class SimCompanion : IDisposable
 
     public required SimMailbox Mailbox { get; init; }
 
+    /// <summary>The SPA the simulator assumes a backing's device at unless a test gives its own.</summary>
+    public const ulong DefaultSpaBase = 0x100000000;
+
+    /// <summary>
+    /// An SPA base of a test's own loop device. The simulator puts every backing's device at one assumed
+    /// base, so files at the same offsets of two loop filesystems are the same frames to the host-wide
+    /// claims, and a test running beside another would find its frames claimed.
+    /// </summary>
+    public static ulong OwnDeviceSpaBase(ushort domid) => DefaultSpaBase + ((ulong)domid << 36);
+
     /// <summary>A companion (not started) for <paramref name="config"/> on the simulator, as <c>run --platform sim</c> builds it.</summary>
-    public static (Companion Companion, XenBackend Backend) Create(string config, ushort domid, string xenstoreSocket)
+    public static (Companion Companion, XenBackend Backend) Create(string config, ushort domid, string xenstoreSocket, ulong spaBase = DefaultSpaBase)
     {
         var layout = LayoutPlanner.Plan(VnvdimmConfig.Load(config, GuestPlatform.Xen, NullLogger.Instance), labels: SimState.Labels);
-        var backend = new XenBackend(new XenBackendOptions(domid, Simulated: true, SimState.Directory, 0x100000000), NullLoggerFactory.Instance);
+        var backend = new XenBackend(new XenBackendOptions(domid, Simulated: true, SimState.Directory, spaBase), NullLoggerFactory.Instance);
         // The same host-wide claims the CLI's sim companions use (state directory's claims).
         var claims = new XenVnvdimm.DeviceModel.Claims.ClaimRegistry(Path.Combine(SimState.Directory, "claims"), new XenVnvdimm.DeviceModel.Claims.SimDomainLiveness(SimState.Directory));
-        var companion = new Companion(new CompanionOptions(domid, SimState.Directory, xenstoreSocket, 0x100000000, SimState.Labels, claims), layout, backend, NullLoggerFactory.Instance);
+        var companion = new Companion(new CompanionOptions(domid, SimState.Directory, xenstoreSocket, spaBase, SimState.Labels, claims), layout, backend, NullLoggerFactory.Instance);
         return (companion, backend);
     }
 
     /// <summary>Starts the companion and waits until it serves; a failed start-up is rethrown.</summary>
-    public static async Task<SimCompanion> StartAsync(string config, ushort domid, string xenstoreSocket)
+    public static async Task<SimCompanion> StartAsync(string config, ushort domid, string xenstoreSocket, ulong spaBase = DefaultSpaBase)
     {
         await using (var admin = await XenStoreClient.ConnectAsync(xenstoreSocket))
         {
             if (!await admin.IsDomainIntroducedAsync(domid))
                 await admin.ControlAsync("introduce", [domid.ToString()]);
         }
-        var (companion, backend) = Create(config, domid, xenstoreSocket);
+        var (companion, backend) = Create(config, domid, xenstoreSocket, spaBase);
         // Bounded, so a companion that never stops cannot hang the test run.
         var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         var run = companion.RunAsync(cts.Token);
