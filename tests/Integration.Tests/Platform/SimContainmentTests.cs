@@ -26,7 +26,8 @@ public class SimContainmentTests
     {
         using var loop = new LoopFilesystem(fs, 320); // mkfs.xfs wants more than 300 MB
         using var d = new TempDir();
-        string a = loop.WriteRandom("a.img", 16 << 20);
+        string a = loop.PathOf("a.img");
+        FileMaker.Write(a, 16 << 20);
         string dir = loop.PathOf("dir");
         Directory.CreateDirectory(dir);
         string sparse = loop.PathOf("sparse.img");
@@ -37,7 +38,8 @@ public class SimContainmentTests
         Shell.Run("ln", a, hardlink);
         string symlink = loop.PathOf("a-sym.img");
         File.CreateSymbolicLink(symlink, a);
-        string small = loop.WriteRandom("small.img", 12 << 10);
+        string small = loop.PathOf("small.img");
+        FileMaker.Write(small, 12 << 10);
         string labelTrap = d.File("must-not-exist.label");
         File.WriteAllText(d.File("vm.cfg"), $"vnvdimms = [ 'backend={a}' ]\nvnvdimm_slots = 4\n");
 
@@ -86,7 +88,8 @@ public class SimContainmentTests
         Assert.True(answered + unusable == commands.Count && answered > 500 && unusable > 100, $"answered {answered}, unusable ids {unusable} of {commands.Count}");
 
         // And it still serves: a good hot-add of a fresh file lands in slot 1.
-        string good = loop.WriteRandom("good.img", 8 << 20);
+        string good = loop.PathOf("good.img");
+        FileMaker.Write(good, 8 << 20);
         await xs.WriteAsync(XenStoreLayout.Command(domid), $"good add backend={good}, label_size=0");
         await WaitUntil(async () => await xs.ExistsAsync(XenStoreLayout.Result(domid, "good")), "the good hot-add answered");
         Assert.Equal("ok slot=1", await xs.ReadStringAsync(XenStoreLayout.Result(domid, "good")));

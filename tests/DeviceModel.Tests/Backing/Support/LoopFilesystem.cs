@@ -63,21 +63,6 @@ internal sealed class LoopFilesystem : IDisposable
 
     public string PathOf(string name) => Path.Combine(MountPoint, name);
 
-    /// <summary>
-    /// Writes a file of seeded random bytes on the filesystem and syncs it (written, not sparse or
-    /// unwritten, as a backing must be); the same size gives the same bytes.
-    /// </summary>
-    public string WriteRandom(string name, int bytes)
-    {
-        string path = PathOf(name);
-        var data = new byte[bytes];
-        new Random(bytes).NextBytes(data);
-        File.WriteAllBytes(path, data);
-        using var f = new FileStream(path, FileMode.Open);
-        f.Flush(flushToDisk: true);
-        return path;
-    }
-
     private static void RunWithInput(string tool, string input, params string[] args)
     {
         var psi = new System.Diagnostics.ProcessStartInfo(Shell.Require(tool)) { RedirectStandardInput = true, RedirectStandardError = true, RedirectStandardOutput = true };

@@ -26,6 +26,15 @@ internal static class Shell
         return result;
     }
 
+    /// <summary>Runs a tool that must be refused with EPERM (on a pinned file), and returns its stderr.</summary>
+    public static string Refused(string tool, params string[] args)
+    {
+        var (code, stdout, stderr) = Run(tool, args, check: false);
+        Assert.True(code != 0, $"{tool} {string.Join(' ', args)} succeeded on a pinned file: {stdout}{stderr}");
+        Assert.Contains("Operation not permitted", stdout + stderr, StringComparison.Ordinal);
+        return stderr;
+    }
+
     /// <summary>
     /// The /dev node of the first partition of loop device <paramref name="loop"/>. Where the loop
     /// driver does not scan partitions itself (max_part=0) they are added with <c>partx -a</c>; the
